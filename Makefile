@@ -1,0 +1,69 @@
+# Top-level flow. `make all` sets everything up and runs the main job; `make test` runs the
+# whole test suite (what CI runs). Every target uses the project's own virtual environment.
+
+PYTHON_SYS ?= python3.11
+VENV       ?= .venv
+PY         := $(VENV)/bin/python
+STAMP      := $(VENV)/.installed
+VECTORS    ?= build/vectors
+JOBS       ?= 2
+PYTEST     := $(PY) -m pytest
+
+.PHONY: all setup vectors report sim sim-full test lint synth bench bench-sim vivado hls-csim clean distclean
+
+all: setup vectors report sim
+
+setup: $(STAMP)
+
+# Torch is pinned through constraints.txt (an unpinned torch pulls GBs of CUDA wheels).
+$(STAMP): pyproject.toml constraints.txt
+	@command -v $(PYTHON_SYS) >/dev/null || { echo "error: $(PYTHON_SYS) not found (Python 3.11 is required)"; exit 1; }
+	$(PYTHON_SYS) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -c constraints.txt -e '.[sim,dev,hls]'
+	@command -v yosys >/dev/null || echo "note: yosys not found; 'make synth' needs it (apt-get install yosys)"
+	@touch $@
+
+# Golden vectors for every scheme x pruning (whole layer) plus the small tiles the RTL tests use.
+vectors: $(VECTORS)/index.json
+
+$(VECTORS)/index.json: $(STAMP) $(wildcard pymodel/*.py)
+	$(PY) -m pymodel export --out $(VECTORS)
+
+report: $(STAMP)
+	$(PY) -m pymodel report --json build/report.json
+
+lint: $(STAMP)
+	PYTHON=$(PY) bash scripts/lint.sh
+	$(PY) -m ruff check pymodel tests verif scripts
+
+# The RTL regression: every core x scheme x parameter set x seed, plus the whole conv8 layer.
+sim: $(STAMP) vectors
+	$(PYTEST) verif -n $(JOBS)
+
+# Only the whole-layer runs (one per core), printing cycles and efficiency.
+sim-full: $(STAMP) vectors
+	$(PYTEST) verif -m slow -s
+
+test: $(STAMP) vectors lint
+	$(PYTEST) tests verif -n $(JOBS)
+
+synth: $(STAMP)
+	$(PY) scripts/synth_yosys.py
+
+bench: $(STAMP) vectors
+	$(PY) -m pymodel bench
+
+bench-sim: $(STAMP) vectors
+	$(PY) scripts/bench_sim.py
+
+vivado:
+	@command -v vivado >/dev/null || { echo "vivado not found: install Xilinx Vivado to run scripts/vivado_synth.tcl"; exit 1; }
+	vivado -mode batch -source scripts/vivado_synth.tcl
+
+clean:
+	rm -rf build .pytest_cache .ruff_cache .hypothesis
+	find . -name __pycache__ -prune -not -path './$(VENV)/*' -exec rm -rf {} +
+
+distclean: clean
+	rm -rf $(VENV)
