@@ -1,0 +1,153 @@
+"""Fidelity, storage and operation counts of a quantized conv8.
+
+Conventions (stated once, used by every report):
+* fidelity is measured on the HELD-OUT crops, pre-ReLU: float layer on float inputs vs the
+  quantized layer (wint * wscale, bias) on the quantized inputs (int * 2^-a_frac).
+* op counts are per image for the whole layer, counting every output position H*W
+  (the zero-padding taps are included, as in the usual "MACs = H*W*Cout*Cin*9" figure) and
+  only the weights the hardware does not skip (nonzero integer weights).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from pymodel import codes as codefmt
+from pymodel.activations import ActivationSet
+from pymodel.types import ConvWeights, QuantizedLayer
+
+PER_CHANNEL_WORDS = 3  # scale, bias, shift: 32 bits each
+
+
+def conv_float(x, w, b=None) -> np.ndarray:
+    """3x3 conv, stride 1, pad 1, in float32 torch: x [N,Cin,H,W] (or [Cin,H,W]), w OIHW, b [Cout]."""
+    import torch
+    import torch.nn.functional as F
+
+    x = np.asarray(x, np.float32)
+    single = x.ndim == 3
+    if single:
+        x = x[None]
+    w = np.asarray(w, np.float32)
+    if x.ndim != 4 or w.ndim != 4 or x.shape[1] != w.shape[1]:
+        raise ValueError(f"conv_float: input {x.shape} does not match weights {w.shape}")
+    with torch.no_grad():
+        bias = None if b is None else torch.from_numpy(np.asarray(b, np.float32))
+        y = F.conv2d(torch.from_numpy(x), torch.from_numpy(w), bias, padding=1).numpy()
+    return y[0] if single else y
+
+
+def sqnr_db(reference: np.ndarray, approx: np.ndarray) -> float:
+    ref = np.asarray(reference, np.float64)
+    noise = float(((ref - np.asarray(approx, np.float64)) ** 2).sum())
+    return math.inf if noise == 0 else 10.0 * math.log10(float((ref ** 2).sum()) / noise)
+
+
+def cosine(a: np.ndarray, b: np.ndarray) -> float:
+    a, b = np.asarray(a, np.float64).ravel(), np.asarray(b, np.float64).ravel()
+    return float(a @ b / (np.linalg.norm(a) * np.linalg.norm(b)))
+
+
+def fidelity(layer: QuantizedLayer, conv8: ConvWeights, acts: ActivationSet) -> dict:
+    """{'sqnr_db', 'cosine'} of the quantized layer's output vs the float layer, held-out crops."""
+    if layer.wint.shape != conv8.weight.shape:
+        raise ValueError(f"layer weights {layer.wint.shape} do not match conv8 {conv8.weight.shape}")
+    reference = conv_float(acts.heldout_float, conv8.weight, conv8.bias)
+    x_q = acts.heldout_int.astype(np.float32) * np.float32(acts.step)
+    approx = conv_float(x_q, layer.float_weight(), layer.bias)
+    return {"sqnr_db": sqnr_db(reference, approx), "cosine": cosine(reference, approx)}
+
+
+def _n_patterns(layer: QuantizedLayer) -> int:
+    return 0 if layer.patterns is None else len(layer.patterns)
+
+
+def storage_bits(layer: QuantizedLayer) -> dict:
+    """Bits to store the layer in the format the hardware reads.
+
+    dense: every code. krp: 3*k_rows codes + a 2-bit row index per kernel (for k_rows=1; for
+    more rows, a 3-bit row bitmap). ikr: k codes + ceil(log2 P) pattern id per kernel + the
+    9-bit patterns of the library. unstructured: kept codes + a 1-bit-per-weight occupancy
+    bitmap (cheaper than any index encoding at density 1/3: a 4-bit relative index would
+    cost 4 bits per kept weight = 1.33 bits per weight). Metadata also counts per output
+    channel scale, bias and shift as 32 bits each and, for ios, the 16 8-bit level descriptors.
+    """
+    cout, cin = layer.wint.shape[:2]
+    kernels = cout * cin
+    kept = int(layer.mask.sum())
+    b = layer.w_bits
+    if layer.pruning == "dense":
+        weight_bits, index_bits = layer.wint.size * b, 0
+    elif layer.pruning == "krp":
+        k_rows = int(layer.extra.get("k_rows", 1))
+        weight_bits = kernels * 3 * k_rows * b
+        index_bits = kernels * (2 if k_rows == 1 else 3)
+    elif layer.pruning == "ikr":
+        k = int(layer.patterns[0].sum())
+        p = _n_patterns(layer)
+        weight_bits = kernels * k * b
+        index_bits = kernels * max(1, math.ceil(math.log2(p))) + p * 9
+    elif layer.pruning == "unstructured":
+        weight_bits, index_bits = kept * b, layer.wint.size
+    else:
+        raise ValueError(f"unknown pruning {layer.pruning!r}")
+    level_bits = codefmt.N_LEVELS * 8 if layer.scheme == "ios" else 0
+    metadata = index_bits + cout * PER_CHANNEL_WORDS * 32 + level_bits
+    total = weight_bits + metadata
+    fp32 = (layer.wint.size + cout) * 32
+    return {"weight_bits": int(weight_bits), "metadata_bits": int(metadata), "total_bits": int(total),
+            "ratio_vs_fp32": fp32 / total}
+
+
+def _terms(layer: QuantizedLayer) -> np.ndarray:
+    """Nonzero power-of-two terms of each apot/pot weight (0, 1 or 2)."""
+    c = layer.codes.astype(np.int64)
+    if layer.scheme == "pot":
+        return (c & ((1 << layer.exp1_bits) - 1) > 0).astype(np.int64)
+    lo = c & ((1 << (layer.exp2_bits + 1)) - 1)
+    hi = c >> (layer.exp2_bits + 1)
+    return ((hi & ((1 << layer.exp1_bits) - 1)) > 0).astype(np.int64) + \
+        ((lo & ((1 << layer.exp2_bits) - 1)) > 0).astype(np.int64)
+
+
+def op_counts(layer: QuantizedLayer, h: int = 28, w: int = 28) -> dict:
+    """{'multiplies','shifts','adds','lookups'} per image (see the module docstring).
+
+    int: one multiply per nonzero weight and output pixel. pot: one shift. apot: one shift per
+    nonzero term (a shift by 0 counted too: it still occupies a shifter) and one extra add for
+    two-term weights. Every product is then accumulated: one add each. ios: per input
+    activation and per layer, a product bank computes v*mant for the mantissas used
+    (3 = (v<<1)+v, 5 = (v<<2)+v, 7 = (v<<3)-v: one shift + one add each; 1 is free) and the
+    exponent shifts (one per distinct level magnitude with exp > 0); every nonzero weight
+    then costs one look-up (a select from the bank; the sign is folded into the accumulate)
+    and one add.
+    """
+    pixels = h * w
+    cin = layer.wint.shape[1]
+    nonzero = layer.wint != 0
+    nnz = int(nonzero.sum())
+    out = {"multiplies": 0, "shifts": 0, "adds": pixels * nnz, "lookups": 0}
+    if layer.scheme == "int":
+        out["multiplies"] = pixels * nnz
+    elif layer.scheme in ("pot", "apot"):
+        terms = np.where(nonzero, _terms(layer), 0)
+        out["shifts"] = pixels * int(terms.sum())
+        out["adds"] += pixels * int((terms == 2).sum())
+    elif layer.scheme == "ios":
+        used = np.unique(np.abs(layer.wint[nonzero])) if nnz else np.array([], np.int64)
+        mants, shifted = set(), 0
+        for mag in used.tolist():
+            exp = (mag & -mag).bit_length() - 1
+            mants.add(mag >> exp)
+            shifted += exp > 0
+        bank_shift_adds = len(mants - {1})
+        per_activation_shifts = bank_shift_adds + shifted
+        out["shifts"] = cin * pixels * per_activation_shifts
+        out["adds"] += cin * pixels * bank_shift_adds
+        out["lookups"] = pixels * nnz
+        out["bank_levels"] = len(used)
+    else:
+        raise ValueError(f"unknown scheme {layer.scheme!r}")
+    return out

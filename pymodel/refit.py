@@ -1,0 +1,207 @@
+"""Layer-wise reconstruction of a pruned conv8 on calibration activations, then quantization
+with error feedback.
+
+1. Least-squares refit: for each output channel, the kept weights and the bias minimise
+   || Xq [w_S; b] - Xf [w; b0] ||^2 + ridge, where Xf / Xq are the im2col matrices of the float
+   / quantized calibration inputs (so the refit also absorbs the activation quantization) and
+   [w; b0] is the float layer. Normal equations over the Gram matrices A = Xq^T Xq and
+   C = Xq^T Xf, one masked Cholesky solve per channel, batched in torch (float64).
+2. GPTQ/SparseGPT-style quantization: the per-channel grid is fixed first (from the refit
+   weights, error weighted by diag(A)), then columns (ci, ky, kx) are quantized in order; each
+   column's error is pushed onto the not-yet-quantized columns through the Cholesky factor of
+   A^-1. Pruned positions are forced to zero the same way (so error flowing into them is passed
+   on, never kept) and the bias, the last column, absorbs what is left; finally the bias is set
+   to its exact least-squares value given the quantized weights.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+
+import numpy as np
+
+from pymodel.activations import ActivationSet
+from pymodel.quant import QuantGrid, Quantized
+from pymodel.types import ConvWeights
+from pymodel.weights import array_digest, cache_dir
+
+DEFAULT_RIDGE = 1e-3  # relative to mean(diag(A)); keeps 768..2304-unknown solves well posed
+GPTQ_DAMP = 1e-2  # GPTQ's usual 1% dampening of the Hessian diagonal
+_CHUNK = 32
+_BLOCK = 128
+_CACHE_VERSION = 1
+
+
+def im2col(x: np.ndarray):
+    """[N, Cin, H, W] -> torch float64 [N*H*W, Cin*9 + 1]; the column order matches w.reshape(Cout, -1),
+    the last column is the constant 1 of the bias."""
+    import torch
+    import torch.nn.functional as F
+
+    t = torch.from_numpy(np.ascontiguousarray(x, np.float32))
+    cols = F.unfold(t, 3, padding=1)  # [N, Cin*9, H*W]
+    cols = cols.transpose(1, 2).reshape(-1, cols.shape[1]).to(torch.float64)
+    return torch.cat([cols, torch.ones(cols.shape[0], 1, dtype=torch.float64)], dim=1)
+
+
+def gram_matrices(acts: ActivationSet):
+    """(A = Xq^T Xq, C = Xq^T Xf, mean of Xq rows, mean of Xf rows) on the calibration crops."""
+    xf = im2col(acts.calib_float)
+    xq = im2col(acts.calib_int.astype(np.float32) * np.float32(acts.step))
+    return xq.T @ xq, xq.T @ xf, xq.mean(0), xf.mean(0)
+
+
+def _augmented(weight: np.ndarray, bias: np.ndarray):
+    import torch
+
+    w = np.concatenate([weight.reshape(weight.shape[0], -1), bias[:, None]], axis=1)
+    return torch.from_numpy(w.astype(np.float64))
+
+
+def refit_weights(conv8: ConvWeights, acts: ActivationSet, mask: np.ndarray, ridge: float = DEFAULT_RIDGE,
+                  grams=None) -> tuple[np.ndarray, np.ndarray]:
+    """Least-squares kept weights (zeros elsewhere) and bias of each channel; float64 (w OIHW, b)."""
+    import torch
+
+    cout = conv8.weight.shape[0]
+    mask = np.asarray(mask, bool)
+    if mask.shape != conv8.weight.shape:
+        raise ValueError(f"mask shape {mask.shape} does not match conv8 {conv8.weight.shape}")
+    a, c, _, _ = grams if grams is not None else cached_grams(acts)
+    n = a.shape[0]
+    rhs = c @ _augmented(conv8.weight, conv8.bias).T  # [n, Cout]
+    reg = torch.full((n,), ridge * float(a.diagonal()[:-1].mean()), dtype=torch.float64)
+    reg[-1] = 0.0  # the bias is not regularised
+    keep = np.concatenate([mask.reshape(cout, -1), np.ones((cout, 1), bool)], axis=1)
+    if keep.all():
+        theta = torch.linalg.solve(a + torch.diag(reg), rhs).T
+    else:
+        counts = keep.sum(1)
+        m = int(counts.max())
+        # Per channel: indices of the kept unknowns, padded with a dummy unknown n that has an
+        # identity row and a zero right-hand side, so every channel solves an m x m system.
+        order = np.argsort(~keep, axis=1, kind="stable")[:, :m]
+        valid = np.arange(m)[None, :] < counts[:, None]
+        idx = torch.from_numpy(np.where(valid, order, n))
+        valid_t = torch.from_numpy(valid)
+        a_pad = torch.zeros(n + 1, n + 1, dtype=torch.float64)
+        a_pad[:n, :n] = a + torch.diag(reg)
+        rhs_pad = torch.cat([rhs.T, torch.zeros(cout, 1, dtype=torch.float64)], dim=1)  # [Cout, n+1]
+        theta_pad = torch.zeros(cout, n + 1, dtype=torch.float64)
+        by_count = np.argsort(counts, kind="stable")  # chunks of similar size: little padding
+        for lo in range(0, cout, _CHUNK):
+            rows = torch.from_numpy(by_count[lo:lo + _CHUNK])
+            mc = int(counts[by_count[lo:lo + _CHUNK]].max())
+            i, v = idx[rows, :mc], valid_t[rows, :mc]
+            sub = a_pad[i[:, :, None], i[:, None, :]] * (v[:, :, None] & v[:, None, :])
+            sub = sub + torch.diag_embed((~v).to(torch.float64))
+            b = rhs_pad[rows].gather(1, i).unsqueeze(-1)
+            chol, info = torch.linalg.cholesky_ex(sub)
+            if bool((info != 0).any()):
+                sol = torch.linalg.solve(sub, b)
+            else:
+                sol = torch.cholesky_solve(b, chol)
+            theta_pad[rows] = theta_pad[rows].scatter(1, i, sol.squeeze(-1))
+        theta = theta_pad[:, :n]
+    theta = theta.numpy()
+    return theta[:, :-1].reshape(conv8.weight.shape) * mask, theta[:, -1].copy()
+
+
+def gptq_quantize(weight: np.ndarray, bias: np.ndarray, mask: np.ndarray, grid: QuantGrid, grams,
+                  damp: float = GPTQ_DAMP) -> tuple[Quantized, np.ndarray]:
+    """Quantize columns in order with error feedback; returns (quantized weights, float bias)."""
+    import torch
+
+    a = grams[0]
+    cout = weight.shape[0]
+    n = a.shape[0]
+    keep = torch.from_numpy(np.asarray(mask, bool).reshape(cout, -1))
+    h = a.clone()
+    h.diagonal()[:-1] += damp * float(a.diagonal()[:-1].mean())
+    h.diagonal()[-1] += 1e-9 * float(h[-1, -1])
+    u = torch.linalg.cholesky(torch.cholesky_inverse(torch.linalg.cholesky(h)), upper=True)
+    w = _augmented(weight, bias)
+    q = torch.zeros(cout, n - 1, dtype=torch.float64)
+    scale = torch.from_numpy(grid.wscale)
+    levels = torch.from_numpy(grid.levels.astype(np.float64))
+    mids = (levels[1:] + levels[:-1]) / 2
+    zero = torch.zeros((), dtype=torch.float64)
+    for i1 in range(0, n - 1, _BLOCK):
+        i2 = min(i1 + _BLOCK, n - 1)
+        w1 = w[:, i1:i2].clone()
+        err1 = torch.zeros_like(w1)
+        u1 = u[i1:i2, i1:i2]
+        for i in range(i2 - i1):
+            col = w1[:, i]
+            qc = levels[torch.searchsorted(mids, col / scale)] * scale
+            qc = torch.where(keep[:, i1 + i], qc, zero)
+            q[:, i1 + i] = qc
+            err = (col - qc) / u1[i, i]
+            w1[:, i:] -= err[:, None] * u1[i, i:][None, :]
+            err1[:, i] = err
+        w[:, i2:] -= err1 @ u[i1:i2, i2:]
+    quantized = grid.quantize(q.numpy().reshape(weight.shape), mask)
+    return quantized, w[:, -1].numpy().copy()
+
+
+def _load_npz(path, keys):
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            return [z[k] for k in keys]
+    except (ValueError, OSError, KeyError):
+        return None
+
+
+def _save_npz(path, **arrays) -> None:
+    tmp = path.with_suffix(f".{os.getpid()}.tmp.npz")
+    np.savez(tmp, **arrays)
+    os.replace(tmp, path)
+
+
+_GRAMS: dict[str, tuple] = {}
+
+
+def cached_grams(acts: ActivationSet):
+    """gram_matrices(acts), memoised in memory and on disk (keyed by the calibration data)."""
+    import torch
+
+    key = array_digest(_CACHE_VERSION, acts.calib_float, acts.calib_int, acts.a_frac)
+    if key not in _GRAMS:
+        path = cache_dir() / f"grams_{key}.npz"
+        arrays = _load_npz(path, ("a", "c", "mean_q", "mean_f")) if path.is_file() else None
+        if arrays is None:
+            arrays = [t.numpy() for t in gram_matrices(acts)]
+            _save_npz(path, a=arrays[0], c=arrays[1], mean_q=arrays[2], mean_f=arrays[3])
+        _GRAMS.clear()  # one calibration set at a time: each is ~85 MB
+        _GRAMS[key] = tuple(torch.from_numpy(np.ascontiguousarray(x, np.float64)) for x in arrays)
+    return _GRAMS[key]
+
+
+def refit_and_quantize(conv8: ConvWeights, acts: ActivationSet, mask: np.ndarray,
+                       make_grid: Callable[..., QuantGrid], ridge: float = DEFAULT_RIDGE,
+                       lsq_refit: bool = True) -> tuple[Quantized, np.ndarray, dict]:
+    """LS refit of the kept weights (+ bias), then GPTQ quantization on a grid fitted to the refit
+    weights. The Gram matrices and the LS refit (the costly parts) are cached in the cache dir,
+    keyed by every input. Returns (quantized, float64 bias, info)."""
+    import torch
+
+    grams = cached_grams(acts)
+    _, _, mean_q, mean_f = grams
+    if lsq_refit:
+        key = array_digest(_CACHE_VERSION, ridge, conv8.weight, conv8.bias, mask, acts.calib_float,
+                           acts.calib_int, acts.a_frac)
+        path = cache_dir() / f"refit_{key}.npz"
+        arrays = _load_npz(path, ("weight", "bias")) if path.is_file() else None
+        if arrays is None or arrays[0].shape != mask.shape:
+            arrays = refit_weights(conv8, acts, mask, ridge, grams)
+            _save_npz(path, weight=arrays[0], bias=arrays[1])
+        w_fit, b_fit = arrays
+    else:
+        w_fit, b_fit = conv8.weight.astype(np.float64) * mask, conv8.bias.astype(np.float64)
+    grid = make_grid(w_fit, mask, col_weight=grams[0].diagonal()[:-1].numpy())
+    quantized, _ = gptq_quantize(w_fit, b_fit, mask, grid, grams)
+    # Bias given the quantized weights, exact LS: mean(Xf [w; b0]) - mean(Xq[:, :-1] wq).
+    wq = torch.from_numpy(quantized.wint.reshape(mask.shape[0], -1) * quantized.wscale[:, None])
+    bias = (_augmented(conv8.weight, conv8.bias) @ mean_f - wq @ mean_q[:-1]).numpy()
+    return quantized, bias, {"ridge": ridge if lsq_refit else None}

@@ -1,0 +1,106 @@
+"""Named weight schemes and the one entry point that prunes, (optionally) refits and quantizes conv8."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import partial
+
+import numpy as np
+
+from pymodel import prune, quant
+from pymodel.activations import ActivationSet
+from pymodel.types import ConvWeights, QuantizedLayer
+
+
+@dataclass(frozen=True)
+class Scheme:
+    name: str
+    kind: str  # pymodel.codes scheme: int | pot | apot | ios
+    w_bits: int
+    exp1_bits: int = 0
+    exp2_bits: int = 0
+
+    def grid_maker(self, per_channel: bool = True):
+        if self.kind == "int":
+            return partial(quant.int_grid, bits=self.w_bits)
+        if self.kind == "pot":
+            return partial(quant.pot_grid, bits=self.w_bits, per_channel=per_channel)
+        if self.kind == "apot":
+            return partial(quant.apot_grid, bits=self.w_bits)
+        return quant.ios_grid
+
+
+SCHEMES: dict[str, Scheme] = {
+    "int8": Scheme("int8", "int", 8),
+    "int4": Scheme("int4", "int", 4),
+    "pot4": Scheme("pot4", "pot", 4, 3),
+    "apot5": Scheme("apot5", "apot", 5, 2, 1),
+    "apot6": Scheme("apot6", "apot", 6, 2, 2),
+    "ios4": Scheme("ios4", "ios", 4),
+}
+PRUNINGS = ("dense", "unstructured", "krp", "ikr")
+
+
+def make_mask(weight: np.ndarray, pruning: str, k_rows: int = 1, ikr_k: int = 4, n_patterns: int = 8,
+              unstructured_density: float | None = None) -> tuple[np.ndarray, dict]:
+    """(mask, metadata for QuantizedLayer) of a pruning method. Unstructured defaults to the
+    density of the KRP setting (k_rows/3) so the two compare at equal weight count."""
+    if pruning not in PRUNINGS:
+        raise ValueError(f"unknown pruning {pruning!r}; expected one of {', '.join(PRUNINGS)}")
+    if pruning == "dense":
+        return np.ones(weight.shape, bool), {}
+    if pruning == "unstructured":
+        density = k_rows / 3.0 if unstructured_density is None else unstructured_density
+        if not 0.0 < density <= 1.0:
+            raise ValueError(f"unstructured density must be in (0, 1], got {density}")
+        return prune.unstructured_mask(weight, 1.0 - density), {}
+    if pruning == "krp":
+        mask, row_idx = prune.krp_mask(weight, k_rows)
+        return mask, {"row_idx": row_idx}
+    mask, pattern_id, patterns = prune.ikr_mask(weight, ikr_k, n_patterns)
+    return mask, {"pattern_id": pattern_id, "patterns": patterns}
+
+
+def make_layer(conv8: ConvWeights, acts: ActivationSet, scheme: str, pruning: str, refit: bool = False,
+               k_rows: int = 1, ikr_k: int = 4, n_patterns: int = 8, seed: int = 0,
+               unstructured_density: float | None = None, per_channel: bool = True) -> QuantizedLayer:
+    """Prune conv8, optionally refit it on the calibration crops, and quantize it to `scheme`.
+
+    Without refit the masked float weights are rounded to the nearest level of the scheme's grid
+    and the float bias is kept. With refit the kept weights and bias are refitted by least
+    squares and quantized with error feedback (pymodel.refit). `seed` is recorded only: every
+    step is deterministic."""
+    if scheme not in SCHEMES:
+        raise ValueError(f"unknown scheme {scheme!r}; expected one of {', '.join(SCHEMES)}")
+    if pruning not in PRUNINGS:
+        raise ValueError(f"unknown pruning {pruning!r}; expected one of {', '.join(PRUNINGS)}")
+    w_shape = conv8.weight.shape
+    if len(w_shape) != 4 or w_shape[2:] != (3, 3) or conv8.bias.shape != w_shape[:1]:
+        raise ValueError(f"conv8 must be 3x3 OIHW weights with a bias, got {conv8.weight.shape}, "
+                         f"{conv8.bias.shape}")
+    if acts.calib_float.shape[1] != conv8.weight.shape[1]:
+        raise ValueError(f"activations have {acts.calib_float.shape[1]} channels, conv8 expects "
+                         f"{conv8.weight.shape[1]}")
+    spec = SCHEMES[scheme]
+    mask, meta = make_mask(conv8.weight, pruning, k_rows, ikr_k, n_patterns, unstructured_density)
+    grid_maker = spec.grid_maker(per_channel)
+    if refit:
+        from pymodel.refit import refit_and_quantize
+
+        # Dense: the float weights already are the LS optimum; only the error feedback applies.
+        quantized, bias, info = refit_and_quantize(conv8, acts, mask, grid_maker,
+                                                   lsq_refit=pruning != "dense")
+    else:
+        quantized = grid_maker(conv8.weight, mask).quantize(conv8.weight, mask)
+        bias, info = conv8.bias.astype(np.float64), {}
+    extra = {"seed": seed, "density": float(mask.mean()), **quantized.grid.extra, **info}
+    if pruning == "krp":
+        extra["k_rows"] = k_rows
+    if pruning == "ikr":
+        extra.update(ikr_k=ikr_k, n_patterns=n_patterns)
+    return QuantizedLayer(
+        scheme=spec.kind, pruning=pruning, refit=refit, w_bits=spec.w_bits, exp1_bits=spec.exp1_bits,
+        exp2_bits=spec.exp2_bits, codes=quantized.codes, wint=quantized.wint,
+        wscale=quantized.wscale.astype(np.float64), mask=mask, bias=np.asarray(bias, np.float32),
+        level_desc=quantized.level_desc, row_idx=meta.get("row_idx") if k_rows == 1 else None,
+        pattern_id=meta.get("pattern_id"), patterns=meta.get("patterns"), extra=extra)

@@ -1,0 +1,82 @@
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from pymodel.activations import ActivationSet
+from pymodel.metrics import fidelity
+from pymodel.refit import refit_weights
+from pymodel.schemes import PRUNINGS, SCHEMES, make_layer
+from pymodel.types import ConvWeights
+
+
+def test_refit_solves_the_masked_least_squares_problem():
+    """Against numpy lstsq with the same ridge on a tiny layer with random activations."""
+    rng = np.random.default_rng(0)
+    cin, cout = 3, 4
+    xf = np.maximum(rng.normal(size=(3, cin, 6, 6)), 0).astype(np.float32)
+    xi = np.clip(np.floor(xf * 16 + 0.5), 0, 255).astype(np.uint8)
+    acts = ActivationSet(8, 4, xf, xf[:1], xi, xi[:1], "random")
+    conv = ConvWeights(rng.normal(size=(cout, cin, 3, 3)).astype(np.float32),
+                       rng.normal(size=cout).astype(np.float32), "random")
+    mask = rng.random(conv.weight.shape) < 0.5
+    ridge = 1e-3
+    w_fit, b_fit = refit_weights(conv, acts, mask, ridge)
+
+    from pymodel.refit import im2col
+    x_f, x_q = im2col(xf).numpy(), im2col(xi.astype(np.float32) / 16).numpy()
+    lam = ridge * np.mean(np.diag(x_q.T @ x_q)[:-1])
+    for co in range(cout):
+        keep = np.concatenate([mask[co].ravel(), [True]])
+        y = x_f @ np.concatenate([conv.weight[co].ravel(), [conv.bias[co]]])
+        a = x_q[:, keep]
+        reg = np.full(keep.sum(), np.sqrt(lam))
+        reg[-1] = 0  # the bias is not regularised
+        a_aug = np.vstack([a, np.diag(reg)])
+        y_aug = np.concatenate([y, np.zeros(keep.sum())])
+        theta = np.linalg.lstsq(a_aug, y_aug, rcond=None)[0]
+        np.testing.assert_allclose(w_fit[co].ravel()[mask[co].ravel()], theta[:-1], rtol=1e-6, atol=1e-8)
+        np.testing.assert_allclose(b_fit[co], theta[-1], rtol=1e-6, atol=1e-8)
+        assert (w_fit[co][~mask[co]] == 0).all()
+
+
+def _sub(conv8, n=32):
+    return ConvWeights(conv8.weight[:n].copy(), conv8.bias[:n].copy(), conv8.source)
+
+
+@pytest.mark.parametrize("scheme, pruning", [
+    ("pot4", "krp"),
+    pytest.param("int4", "ikr", marks=pytest.mark.slow),
+    pytest.param("ios4", "unstructured", marks=pytest.mark.slow),
+])
+def test_refit_beats_rounding_on_heldout(conv8, small_acts, scheme, pruning):
+    sub = _sub(conv8)
+    plain = make_layer(sub, small_acts, scheme, pruning)
+    fitted = make_layer(sub, small_acts, scheme, pruning, refit=True)
+    assert fitted.refit and not plain.refit
+    np.testing.assert_array_equal(fitted.mask, plain.mask)
+    assert (fitted.wint[~fitted.mask] == 0).all()
+    gain = fidelity(fitted, sub, small_acts)["sqnr_db"] - fidelity(plain, sub, small_acts)["sqnr_db"]
+    assert gain > 3.0, gain
+
+
+def test_make_layer_rejects_unknown_names(conv8, small_acts):
+    with pytest.raises(ValueError, match="int8, int4, pot4, apot5, apot6, ios4"):
+        make_layer(conv8, small_acts, "int3", "dense")
+    with pytest.raises(ValueError, match="dense, unstructured, krp, ikr"):
+        make_layer(conv8, small_acts, "int8", "random")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("scheme, pruning, refit, floor_db", [
+    ("int8", "dense", False, 40.0), ("int8", "dense", True, 41.0), ("int4", "dense", False, 16.0),
+    ("pot4", "dense", False, 21.0), ("int8", "krp", True, 12.0), ("int8", "ikr", True, 17.0),
+])
+def test_whole_layer_heldout_targets(conv8, acts, scheme, pruning, refit, floor_db):
+    layer = make_layer(conv8, acts, scheme, pruning, refit=refit)
+    assert fidelity(layer, conv8, acts)["sqnr_db"] > floor_db
+
+
+def test_registry():
+    assert set(SCHEMES) == {"int8", "int4", "pot4", "apot5", "apot6", "ios4"}
+    assert PRUNINGS == ("dense", "unstructured", "krp", "ikr")
