@@ -1,0 +1,620 @@
+"""`python -m pymodel {export,report,bench,check}`: golden vectors, the accuracy/cost table, timing.
+
+Every user error (bad arguments, unsupported bit widths, missing or corrupt files) ends as a
+one-line "pymodel: error: ..." on stderr and exit code 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import math
+import os
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import numpy as np
+from tqdm import tqdm
+
+from . import reference as R
+from . import vectors as V
+from .types import QuantizedLayer
+
+HARDWARE_SCHEMES = ("int8", "int4", "pot4", "apot6", "ios4")  # the schemes the RTL cores implement
+TILE_PRUNINGS = ("dense", "krp")
+# (name, cin range, cout range, y range, x range): a square tile and one with unequal dims
+TILE_SHAPES = (
+    ("t32x32x8x8", (0, 32), (0, 32), (10, 18), (10, 18)),
+    ("t16x64x6x10", (32, 48), (64, 128), (3, 9), (15, 25)),
+)
+# A_BITS variants (tile t32x32x8x8, no refit, activations re-quantized at that width)
+A_BITS_VARIANTS = (("int4", "dense", 4), ("ios4", "krp", 4), ("pot4", "dense", 6), ("apot6", "krp", 6))
+LAYER_CACHE_VERSION = 1
+LAYER_NAME = "VGG16 conv8 (conv4_1 / Keras block4_conv1): 256->512, 3x3, stride 1, pad 1, 28x28"
+
+
+class CliError(Exception):
+    """A user error reported as one line on stderr with exit code 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # one line instead of usage + message
+        sys.stderr.write(f"{self.prog}: error: {message} (see --help)\n")
+        raise SystemExit(2)
+
+
+# ----------------------------------------------------------------------------- inputs
+
+
+def _import_quantizers():
+    try:
+        from . import metrics, schemes
+    except ImportError as exc:
+        raise CliError(f"the quantizer modules are not available ({exc})") from exc
+    return schemes, metrics
+
+
+def _load_inputs(args, a_bits: int):
+    """(conv8, activations, out_frac) for `a_bits`, memoized per process (the bench's warm run)."""
+    from . import activations, weights
+
+    key = (args.weights, args.weights_path, args.seed, a_bits)
+    if key not in _INPUTS_MEMO:
+        convs = _vgg_convs_cache(args)
+        conv8 = convs[weights.CONV8]
+        acts = activations.conv8_inputs(convs, a_bits=a_bits, seed=args.seed)
+        _INPUTS_MEMO[key] = (conv8, acts, R.out_frac_from_calibration(conv8, acts.calib_float, a_bits))
+    return _INPUTS_MEMO[key]
+
+
+_INPUTS_MEMO: dict = {}
+
+
+def _check_names(given: list[str] | None, valid, what: str) -> list[str]:
+    valid = list(valid)
+    if given is None:
+        return valid
+    bad = [g for g in given if g not in valid]
+    if bad:
+        raise CliError(f"unknown {what} {', '.join(bad)}; expected from {', '.join(valid)}")
+    return list(dict.fromkeys(given))
+
+
+def _module_digest() -> str:
+    """Hash of the quantizer sources, so cached layers are dropped when the code changes."""
+    h = hashlib.sha256()
+    for name in ("codes", "types", "prune", "quant", "refit", "schemes"):
+        f = Path(__file__).with_name(f"{name}.py")
+        h.update(f.read_bytes() if f.is_file() else b"-")
+    return h.hexdigest()[:16]
+
+
+def _layer_to_npz(layer: QuantizedLayer, path: Path) -> None:
+    arrays = {
+        k: getattr(layer, k)
+        for k in (
+            "codes",
+            "wint",
+            "wscale",
+            "mask",
+            "bias",
+            "level_desc",
+            "row_idx",
+            "pattern_id",
+            "patterns",
+        )
+        if getattr(layer, k) is not None
+    }
+    try:
+        extra = json.dumps(layer.extra)
+    except (TypeError, ValueError):
+        return  # extra not JSON-able: skip caching rather than lose information
+    scalars = json.dumps(
+        {k: getattr(layer, k) for k in ("scheme", "pruning", "refit", "w_bits", "exp1_bits", "exp2_bits")}
+    )
+    tmp = path.with_suffix(".tmp.npz")
+    np.savez(tmp, _scalars=np.array(scalars), _extra=np.array(extra), **arrays)
+    tmp.replace(path)
+
+
+def _layer_from_npz(path: Path) -> QuantizedLayer | None:
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            arrays = {k: z[k] for k in z.files}
+        scalars = json.loads(str(arrays.pop("_scalars")))
+        extra = json.loads(str(arrays.pop("_extra")))
+        return QuantizedLayer(**scalars, **arrays, extra=extra)
+    except (OSError, ValueError, KeyError, TypeError):
+        return None  # unreadable cache entry: recompute
+
+
+def cached_layer(
+    conv8, acts, scheme: str, pruning: str, refit: bool, use_cache: bool = True
+) -> QuantizedLayer:
+    """schemes.make_layer, cached on disk (keyed by weights, activations and quantizer source)."""
+    from . import weights
+
+    schemes, _ = _import_quantizers()
+    key = weights.array_digest(
+        LAYER_CACHE_VERSION,
+        _module_digest(),
+        conv8.weight,
+        conv8.bias,
+        acts.calib_float,
+        acts.a_bits,
+        acts.a_frac,
+        scheme,
+        pruning,
+        refit,
+    )
+    path = weights.cache_dir() / "layers" / f"{scheme}-{pruning}-{int(refit)}-a{acts.a_bits}-{key}.npz"
+    if use_cache and path.is_file():
+        layer = _layer_from_npz(path)
+        if layer is not None:
+            return layer
+    layer = schemes.make_layer(conv8, acts, scheme, pruning, refit=refit)
+    if use_cache:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        for stale in path.parent.glob(f"{scheme}-{pruning}-{int(refit)}-a{acts.a_bits}-*.npz"):
+            stale.unlink(missing_ok=True)  # one entry per configuration: the cache must not grow
+        _layer_to_npz(layer, path)
+    return layer
+
+
+# ----------------------------------------------------------------------------- export
+
+
+def _jsonable(d: dict) -> dict:
+    out = {}
+    for k, v in d.items():
+        try:
+            json.dumps(v)
+            out[k] = v
+        except (TypeError, ValueError):
+            out[k] = repr(v)
+    return out
+
+
+def tile_requant(bias_int: np.ndarray, shift: np.ndarray, cin_full: int, cin_tile: int):
+    """Requantization of a tile: a tile sums only cin_tile of the cin_full inputs, so its
+    accumulators are ~cin_full/cin_tile times smaller; with the full layer's shift most outputs
+    would round to 0. Shifting k = round(log2(cin_full/cin_tile)) bits less (and scaling the bias
+    to match) keeps the tile's outputs spread over the A_BITS range like the full layer's, so the
+    RTL tests exercise rounding and saturation. Returns (bias_int, shift, k)."""
+    k = max(0, round(math.log2(cin_full / cin_tile)))
+    bias = (bias_int.astype(np.int64) + ((1 << k) >> 1)) >> k
+    new_shift = np.maximum(shift.astype(np.int64) - k, 0).astype(np.uint8)
+    return bias.astype(np.int32), new_shift, k
+
+
+def run_export(args, progress: bool = True) -> tuple[list[Path], dict]:
+    """Write the vector sets; returns their paths and per-step timings."""
+    schemes, _ = _import_quantizers()
+    scheme_names = _check_names(args.schemes, schemes.SCHEMES, "scheme")
+    prunings = _check_names(args.prunings, schemes.PRUNINGS, "pruning")
+    timing: dict[str, float] = {}
+    t0 = time.perf_counter()
+    conv8, acts, out_frac = _load_inputs(args, args.a_bits)
+    timing["inputs_s"] = time.perf_counter() - t0
+
+    jobs = [(s, p, args.refit) for s in scheme_names for p in prunings]
+    if args.refit and "dense" in prunings:
+        jobs += [(s, "dense", False) for s in scheme_names]
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    x_full = acts.heldout_int[0]
+    base_meta = {
+        "weights_source": conv8.source,
+        "activations_source": acts.source + "; held-out crop 0",
+        "seed": args.seed,
+        "a_frac": acts.a_frac,
+        "out_frac": out_frac,
+        "layer_name": LAYER_NAME,
+    }
+    paths: list[Path] = []
+    layers: dict[tuple, QuantizedLayer] = {}
+    t_layers = t_write = 0.0
+
+    def write(layer, x, a_bits, a_frac, o_frac, tile=None, tile_crop=None):
+        bias_int, shift, residual = R.requant_params(layer, None, a_frac, o_frac)
+        extra_meta = {}
+        if tile_crop is not None:  # tile of a full-layer requantization: slice the same parameters
+            t = V.make_tile(x, layer, *tile_crop, bias_int=bias_int, shift=shift, residual=residual)
+            cin_full = layer.codes.shape[1]
+            layer, x, residual, tile = t.layer, t.act, t.residual, t.info
+            bias_int, shift, k = tile_requant(t.bias_int, t.shift, cin_full, tile["cin"])
+            extra_meta = {
+                "tile_requant": f"shift = max(shift_full - {k}, 0), bias = round_half_up(bias_full / 2^{k})"
+            }
+        meta = {
+            **base_meta,
+            **extra_meta,
+            "a_frac": a_frac,
+            "out_frac": o_frac,
+            "quant_extra": _jsonable(layer.extra),
+        }
+        return V.export_vectors(out, layer, x, a_bits, bias_int, shift, residual, meta, tile=tile)
+
+    # layers load in this thread; the files (conv + hex + hashes, GIL-free numpy/torch/hashlib
+    # work) are written by two workers, one per core
+    t_full = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        futures = []
+        for scheme, pruning, refit in tqdm(jobs, desc="export full layer", disable=not progress, unit="set"):
+            t1 = time.perf_counter()
+            layer = cached_layer(conv8, acts, scheme, pruning, refit, args.cache)
+            layers[(scheme, pruning, refit)] = layer
+            t_layers += time.perf_counter() - t1
+            futures.append(pool.submit(write, layer, x_full, args.a_bits, acts.a_frac, out_frac))
+            while sum(not f.done() for f in futures) > 4:  # bound the sets in flight
+                time.sleep(0.005)
+        paths += [f.result() for f in futures]
+    t_write = time.perf_counter() - t_full - t_layers
+
+    if args.tiles:
+        t3 = time.perf_counter()
+        tile_jobs = [
+            (s, p, shape)
+            for s in HARDWARE_SCHEMES
+            if s in scheme_names
+            for p in TILE_PRUNINGS
+            if p in prunings
+            for shape in TILE_SHAPES
+        ]
+        for scheme, pruning, (_, *crop) in tqdm(
+            tile_jobs, desc="export tiles", disable=not progress, unit="set"
+        ):
+            layer = layers.get((scheme, pruning, args.refit)) or cached_layer(
+                conv8, acts, scheme, pruning, args.refit, args.cache
+            )
+            paths.append(write(layer, x_full, args.a_bits, acts.a_frac, out_frac, tile_crop=crop))
+
+        for scheme, pruning, a_bits in A_BITS_VARIANTS:
+            if scheme not in scheme_names or pruning not in prunings:
+                continue
+            _, acts_a, o_frac = _load_inputs(args, a_bits)
+            layer = cached_layer(conv8, acts_a, scheme, pruning, False, args.cache)
+            paths.append(
+                write(
+                    layer, acts_a.heldout_int[0], a_bits, acts_a.a_frac, o_frac, tile_crop=TILE_SHAPES[0][1:]
+                )
+            )
+        timing["tiles_s"] = time.perf_counter() - t3
+    timing["layers_s"], timing["write_s"], timing["n_full"] = t_layers, t_write, len(jobs)
+    header = {
+        "weights_source": conv8.source,
+        "activations_source": acts.source,
+        "seed": args.seed,
+        "a_bits": args.a_bits,
+        "a_frac": acts.a_frac,
+        "out_frac": out_frac,
+        "layer_name": LAYER_NAME,
+    }
+    V.write_index(out, paths, header)
+    timing["total_s"] = time.perf_counter() - t0
+    return paths, timing
+
+
+_CONVS_MEMO: dict = {}
+
+
+def _vgg_convs_cache(args):
+    from . import weights
+
+    key = (args.weights, args.weights_path, args.seed)
+    if key not in _CONVS_MEMO:
+        _CONVS_MEMO[key] = weights.load_vgg16_convs(args.weights, args.weights_path, args.seed)
+    return _CONVS_MEMO[key]
+
+
+def cmd_export(args) -> int:
+    paths, timing = run_export(args, progress=True)
+    print(
+        f"wrote {len(paths)} vector sets to {args.out} (index {Path(args.out) / 'index.json'}) "
+        f"in {timing['total_s']:.1f} s"
+    )
+    return 0
+
+
+# ----------------------------------------------------------------------------- report
+
+
+def _int_pipeline_sqnr(layer, conv8, acts, a_bits: int, out_frac: int) -> float:
+    """SQNR (dB) of the integer pipeline's dequantized output (out * residual * 2^-out_frac)
+    against float ReLU(conv8) on the held-out crops: includes activation, weight and output
+    quantization and the power-of-two requantization."""
+    ref = np.maximum(R.float_conv3x3(acts.heldout_float, conv8), 0).astype(np.float64)
+    bias_int, shift, residual = R.requant_params(layer, None, acts.a_frac, out_frac)
+    got = np.stack(
+        [R.output_stage(R.acc_multiply(x, layer.wint), bias_int, shift, a_bits) for x in acts.heldout_int]
+    ).astype(np.float64)
+    got *= residual[None, :, None, None] * 2.0**-out_frac
+    noise = np.sum((got - ref) ** 2)
+    return float("inf") if noise == 0 else float(10 * np.log10(np.sum(ref**2) / noise))
+
+
+def run_report(args, progress: bool = True) -> dict:
+    schemes, metrics = _import_quantizers()
+    scheme_names = _check_names(args.schemes, schemes.SCHEMES, "scheme")
+    prunings = _check_names(args.prunings, schemes.PRUNINGS, "pruning")
+    conv8, acts, out_frac = _load_inputs(args, args.a_bits)
+    h, w = acts.heldout_int.shape[2:]
+    cin = acts.heldout_int.shape[1]
+    rows = []
+    refits = {"both": (True, False), "refit": (True,), "norefit": (False,)}[args.variants]
+    jobs = [(s, p, r) for s in scheme_names for p in prunings for r in refits]
+    for scheme, pruning, refit in tqdm(jobs, desc="report", disable=not progress, unit="layer"):
+        layer = cached_layer(conv8, acts, scheme, pruning, refit, args.cache)
+        fid = metrics.fidelity(layer, conv8, acts)
+        sto = metrics.storage_bits(layer)
+        ops = metrics.op_counts(layer, h, w)
+        rows.append(
+            {
+                "scheme": scheme,
+                "pruning": pruning,
+                "refit": refit,
+                "name": layer.name,
+                "sqnr_db": float(fid["sqnr_db"]),
+                "cosine": float(fid["cosine"]),
+                "int_pipeline_sqnr_db": _int_pipeline_sqnr(layer, conv8, acts, args.a_bits, out_frac),
+                "density": float(layer.mask.mean()),
+                **{k: (float(v) if isinstance(v, float) else int(v)) for k, v in sto.items()},
+                **{k: int(v) for k, v in ops.items()},
+                "acc_bits": R.acc_bits_for(layer, cin, args.a_bits),
+            }
+        )
+    synthetic = "synthetic" in conv8.source
+    header = {
+        "layer": LAYER_NAME,
+        "weights_source": conv8.source,
+        "weights_synthetic": synthetic,
+        "activations_source": acts.source,
+        "a_bits": args.a_bits,
+        "a_frac": acts.a_frac,
+        "out_frac": out_frac,
+        "heldout_crops": int(acts.heldout_int.shape[0]),
+        "seed": args.seed,
+    }
+    return {"header": header, "rows": rows}
+
+
+def format_report(report: dict) -> str:
+    hd = report["header"]
+    lines = [f"layer: {hd['layer']}", f"weights: {hd['weights_source']}"]
+    if hd["weights_synthetic"]:
+        lines.append(
+            "WARNING: SYNTHETIC WEIGHTS (random, not the trained VGG16): accuracy numbers are "
+            "not representative"
+        )
+    lines += [
+        f"activations: {hd['activations_source']}",
+        f"a_bits={hd['a_bits']} a_frac={hd['a_frac']} out_frac={hd['out_frac']}; "
+        f"SQNR/cosine on {hd['heldout_crops']} held-out crops vs float conv8 (int-pipe: requantized "
+        "uint outputs vs float ReLU)",
+        "",
+    ]
+    cols = (
+        "name",
+        "sqnr_db",
+        "cosine",
+        "int_pipeline_sqnr_db",
+        "density",
+        "total_bits",
+        "metadata_bits",
+        "ratio_vs_fp32",
+        "multiplies",
+        "shifts",
+        "adds",
+        "lookups",
+        "acc_bits",
+    )
+    heads = (
+        "layer",
+        "SQNR dB",
+        "cosine",
+        "int-pipe dB",
+        "density",
+        "bits total",
+        "meta bits",
+        "x vs fp32",
+        "mults",
+        "shifts",
+        "adds",
+        "lookups",
+        "acc",
+    )
+
+    def fmt(k, v):
+        if k in ("sqnr_db", "int_pipeline_sqnr_db"):
+            return f"{v:.2f}"
+        if k == "cosine":
+            return f"{v:.5f}"
+        if k in ("density", "ratio_vs_fp32"):
+            return f"{v:.3f}" if k == "density" else f"{v:.2f}"
+        return str(v)
+
+    table = [heads] + [tuple(fmt(k, r.get(k, "")) for k in cols) for r in report["rows"]]
+    widths = [max(len(row[i]) for row in table) for i in range(len(cols))]
+    for i, row in enumerate(table):
+        lines.append(
+            "  ".join(
+                c.ljust(wd) if j == 0 else c.rjust(wd)
+                for j, (c, wd) in enumerate(zip(row, widths, strict=True))
+            )
+        )
+        if i == 0:
+            lines.append("  ".join("-" * wd for wd in widths))
+    return "\n".join(lines)
+
+
+def cmd_report(args) -> int:
+    report = run_report(args)
+    print(format_report(report))
+    if args.json:
+        Path(args.json).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.json).write_text(json.dumps(report, indent=1, default=float) + "\n")
+        print(f"\nwrote {args.json}")
+    return 0
+
+
+# ----------------------------------------------------------------------------- bench
+
+
+def _best_of(fn, repeat: int) -> float:
+    best = math.inf
+    for _ in range(repeat):
+        t = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - t)
+    return best
+
+
+def cmd_bench(args) -> int:
+    args.schemes = args.prunings = None
+    print(
+        "warming caches (weights, activations, quantized + refitted layers): first export run ...",
+        file=sys.stderr,
+    )
+    run_export(args, progress=True)
+    paths, timing = run_export(args, progress=False)
+    n_full = timing["n_full"]
+    print(
+        f"export (warm caches): {len(paths)} sets ({n_full} full-layer) in {timing['total_s']:.2f} s  "
+        f"[inputs {timing['inputs_s']:.2f} s, layers from cache {timing['layers_s']:.2f} s, full-layer "
+        f"acc+files {timing['write_s']:.2f} s, tiles {timing.get('tiles_s', 0):.2f} s]  target <= 10 s"
+    )
+    conv8, acts, _ = _load_inputs(args, args.a_bits)
+    schemes, _ = _import_quantizers()
+    x = acts.heldout_int[0]
+    print(f"\naccumulator of the full layer (512x256x28x28, best of {args.repeat}), seconds:")
+    print(f"{'layer':<20}{'multiply':>10}{'shift_add':>11}{'product_lut':>13}  (agree)")
+    for scheme in schemes.SCHEMES:
+        layer = cached_layer(conv8, acts, scheme, "dense", args.refit, args.cache)
+        results = {}
+        row = []
+        for arith in ("multiply", "shift_add", "product_lut"):
+            if arith == "product_lut" and layer.w_bits > 6:
+                row.append("n/a")  # a 2^w_bits-entry codebook: PLUT is for 4..6-bit codes
+                continue
+            results[arith] = R.layer_acc(x, layer, arith, args.a_bits)
+            row.append(
+                f"{_best_of(lambda a=arith, lay=layer: R.layer_acc(x, lay, a, args.a_bits), args.repeat):.3f}"
+            )
+        agree = all(np.array_equal(v, results["multiply"]) for v in results.values())
+        print(f"{layer.name:<20}{row[0]:>10}{row[1]:>11}{row[2]:>13}  {'yes' if agree else 'NO'}")
+        if not agree:
+            raise CliError(f"{layer.name}: the three arithmetics disagree")
+    return 0
+
+
+# ----------------------------------------------------------------------------- check
+
+
+def cmd_check(args) -> int:
+    paths = []
+    for p in args.paths:
+        p = Path(p)
+        if (p / "index.json").is_file():
+            paths += sorted(q.parent for q in p.glob(f"*/{V.MANIFEST}"))
+        else:
+            paths.append(p)
+    if not paths:
+        raise CliError("no vector sets given")
+    for p in tqdm(paths, desc="check", disable=len(paths) < 3, unit="set"):
+        vs = V.load_vectors(p, check_acc=not args.fast)
+        print(
+            f"ok  {vs.name}  [{vs.dims['cout']}x{vs.dims['cin']}x{vs.dims['h']}x{vs.dims['w']}, "
+            f"a_bits={vs.a_bits}, acc_bits={vs.acc_bits}]"
+        )
+    return 0
+
+
+# ----------------------------------------------------------------------------- main
+
+
+def _a_bits(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--a-bits must be an integer, got {text!r}") from None
+    if not V.A_BITS_RANGE[0] <= value <= V.A_BITS_RANGE[1]:
+        raise argparse.ArgumentTypeError(
+            f"unsupported --a-bits {value}: the engine supports {V.A_BITS_RANGE[0]}..{V.A_BITS_RANGE[1]}"
+        )
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="pymodel", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    def common(p, schemes=True):
+        if schemes:
+            p.add_argument("--schemes", nargs="+", metavar="S", help="subset of schemes (default: all)")
+            p.add_argument("--prunings", nargs="+", metavar="P", help="subset of prunings (default: all)")
+        p.add_argument("--a-bits", type=_a_bits, default=8, help="activation bits, 4..8 (default 8)")
+        p.add_argument("--weights", choices=("auto", "onnx", "pth", "synthetic"), default="auto")
+        p.add_argument("--weights-path", default=None, help="weights file (.onnx or torchvision .pth)")
+        p.add_argument("--seed", type=int, default=0)
+        p.add_argument(
+            "--cache",
+            action=argparse.BooleanOptionalAction,
+            default=True,
+            help="reuse quantized/refitted layers from build/cache (default on)",
+        )
+
+    p = sub.add_parser("export", help="write golden vector sets")
+    p.add_argument("--out", default="build/vectors")
+    common(p)
+    p.add_argument("--refit", action=argparse.BooleanOptionalAction, default=True)
+    p.add_argument("--tiles", action=argparse.BooleanOptionalAction, default=True)
+    p.set_defaults(func=cmd_export)
+
+    p = sub.add_parser("report", help="accuracy / storage / op-count table of every scheme x pruning")
+    p.add_argument("--json", default="build/report.json", help="also write the table as JSON ('' = no)")
+    p.add_argument(
+        "--variants",
+        choices=("both", "refit", "norefit"),
+        default="both",
+        help="layers with and/or without the least-squares refit (default both)",
+    )
+    common(p)
+    p.set_defaults(func=cmd_report)
+
+    p = sub.add_parser("bench", help="time the warm full export and the three accumulator arithmetics")
+    p.add_argument("--out", default="build/bench_vectors")
+    p.add_argument("--repeat", type=int, default=3)
+    common(p, schemes=False)
+    p.add_argument(
+        "--refit",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="time the default set (refit on) or the all-norefit set",
+    )
+    p.set_defaults(func=cmd_bench, tiles=True)
+
+    p = sub.add_parser(
+        "check", help="validate vector sets (a set directory, or an export dir with index.json)"
+    )
+    p.add_argument("paths", nargs="+")
+    p.add_argument("--fast", action="store_true", help="skip recomputing the accumulators")
+    p.set_defaults(func=cmd_check)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except (CliError, ValueError, OSError) as exc:  # user errors: bad files, widths, names
+        if os.environ.get("PYMODEL_DEBUG"):
+            raise
+        msg = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        sys.stderr.write(f"pymodel {args.command}: error: {msg}\n")
+        return 2
+    except KeyboardInterrupt:
+        sys.stderr.write("pymodel: interrupted\n")
+        return 130

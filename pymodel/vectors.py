@@ -1,0 +1,640 @@
+"""Golden vector sets: export and validated load of the on-disk format in docs/vector_format.md."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import math
+import shutil
+import zipfile
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import numpy as np
+
+from . import codes as C
+from . import reference as R
+from .types import QuantizedLayer
+
+FORMAT = "conv-vectors"
+VERSION = 1
+MANIFEST = "manifest.json"
+NPZ = "vectors.npz"
+A_BITS_RANGE = (4, 8)  # docs/engine.md: activations are unsigned A_BITS, 4..8
+TILE_KEYS = ("cin_offset", "cin", "cout_offset", "cout", "y0", "h", "x0", "w")
+REQUIRED_META = ("weights_source", "activations_source", "seed")
+PRUNINGS = ("dense", "unstructured", "krp", "ikr")
+
+# hex files: name -> (npz key, signed, stream order); widths are in the manifest
+HEX_FILES = {
+    "act.hex": ("act", False, "y,x,ci"),
+    "wcode.hex": ("wcode", False, "co,ci,ky,kx"),
+    "bias.hex": ("bias", True, "co"),
+    "shift.hex": ("shift", False, "co"),
+    "levels.hex": ("level_desc", False, "j"),
+    "lut.hex": ("lut", True, "v,j"),
+    "acc.hex": ("acc", True, "co,y,x"),
+    "out.hex": ("out", False, "co,y,x"),
+}
+
+
+class VectorFormatError(ValueError):
+    """A vector set on disk is missing, corrupt, tampered with, or not of this format/version."""
+
+
+@dataclass(frozen=True)
+class VectorSet:
+    """A loaded, validated vector set: its manifest and the npz arrays (docs/vector_format.md)."""
+
+    path: Path
+    manifest: dict
+    arrays: dict[str, np.ndarray]
+
+    def __getattr__(self, key: str) -> np.ndarray:  # vs.acc, vs.wcode, ... for testbenches
+        arrays = self.__dict__.get("arrays", {})
+        if key in arrays:
+            return arrays[key]
+        raise AttributeError(key)
+
+    @property
+    def name(self) -> str:
+        return self.manifest["name"]
+
+    @property
+    def a_bits(self) -> int:
+        return self.manifest["a_bits"]
+
+    @property
+    def acc_bits(self) -> int:
+        return self.manifest["acc_bits"]
+
+    @property
+    def dims(self) -> dict:
+        return self.manifest["layer"]
+
+    def hex_path(self, filename: str) -> Path:
+        return self.path / filename
+
+
+@dataclass(frozen=True)
+class Tile:
+    """A self-consistent sub-layer: cropped channels/window, zero padding at the crop edges."""
+
+    layer: QuantizedLayer
+    act: np.ndarray
+    bias_int: np.ndarray | None
+    shift: np.ndarray | None
+    residual: np.ndarray | None
+    info: dict  # TILE_KEYS: offsets into the full layer and the tile's sizes
+
+
+# ----------------------------------------------------------------------------- hex
+
+_HEX_DIGITS = np.frombuffer(b"0123456789abcdef", dtype=np.uint8)
+_HEX_VALUE = np.full(256, 255, dtype=np.uint8)
+for _i, _ch in enumerate(b"0123456789abcdef"):
+    _HEX_VALUE[_ch] = _i
+for _i, _ch in enumerate(b"ABCDEF"):
+    _HEX_VALUE[_ch] = 10 + _i
+
+
+def hex_bytes(values: np.ndarray, bits: int) -> bytes:
+    """$readmemh text: one value per line, ceil(bits/4) lowercase digits, two's complement."""
+    if not 1 <= bits <= 64:
+        raise ValueError(f"hex field width must be 1..64 bits, got {bits}")
+    v = np.ascontiguousarray(values).ravel().astype(np.int64, copy=False).view(np.uint64)
+    if bits < 64:
+        v = v & np.uint64((1 << bits) - 1)
+    # the narrowest unsigned type that holds the field keeps the per-digit passes cheap
+    utype = next(t for t in (np.uint8, np.uint16, np.uint32, np.uint64) if np.iinfo(t).bits >= bits)
+    v = v.astype(utype)
+    digits = math.ceil(bits / 4)
+    buf = np.empty((v.size, digits + 1), dtype=np.uint8)
+    for d in range(digits):
+        buf[:, d] = _HEX_DIGITS[(v >> utype(4 * (digits - 1 - d))) & utype(15)]
+    buf[:, digits] = ord("\n")
+    return buf.tobytes()
+
+
+def read_hex(path: str | Path, bits: int, signed: bool) -> np.ndarray:
+    """Parse a fixed-width $readmemh file written by `hex_bytes` back to int64 values."""
+    path = Path(path)
+    raw = np.fromfile(path, dtype=np.uint8)
+    digits = math.ceil(bits / 4)
+    if raw.size % (digits + 1):
+        raise VectorFormatError(f"{path.name}: size {raw.size} is not a whole number of {digits}-digit lines")
+    lines = raw.reshape(-1, digits + 1)
+    if (lines[:, digits] != ord("\n")).any():
+        raise VectorFormatError(f"{path.name}: lines are not {digits} hex digits + newline")
+    nibbles = _HEX_VALUE[lines[:, :digits]]
+    if (nibbles == 255).any():
+        raise VectorFormatError(f"{path.name}: non-hex character")
+    value = np.zeros(lines.shape[0], dtype=np.uint64)
+    for d in range(digits):
+        value = (value << np.uint64(4)) | nibbles[:, d].astype(np.uint64)
+    if bits < 64:
+        value &= np.uint64((1 << bits) - 1)
+    out = value.view(np.int64) if bits == 64 else value.astype(np.int64)
+    if signed and bits < 64:
+        out = np.where(out >= (1 << (bits - 1)), out - (1 << bits), out)
+    return out
+
+
+def hex_widths(w_bits: int, a_bits: int, acc_bits: int) -> dict[str, int]:
+    """Field width of each hex file; acc is 32-bit unless the layer's accumulator is wider."""
+    return {
+        "act.hex": a_bits,
+        "wcode.hex": w_bits,
+        "bias.hex": 32,
+        "shift.hex": 8,
+        "levels.hex": 8,
+        "lut.hex": 32,
+        "acc.hex": max(32, acc_bits),
+        "out.hex": 8,
+    }
+
+
+def hex_array(name: str, arrays: dict[str, np.ndarray]) -> np.ndarray:
+    """The npz array in the hex file's documented order (act is stream order y, x, ci)."""
+    key = HEX_FILES[name][0]
+    return arrays[key].transpose(1, 2, 0) if key == "act" else arrays[key]
+
+
+# ----------------------------------------------------------------------------- hashing
+
+
+def manifest_digest(manifest: dict) -> str:
+    """sha256 of the canonical JSON of the manifest without its own `manifest_sha256` field."""
+    body = {k: v for k, v in manifest.items() if k != "manifest_sha256"}
+    return hashlib.sha256(json.dumps(body, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+
+
+# ----------------------------------------------------------------------------- naming
+
+
+def scheme_tag(layer: QuantizedLayer) -> str:
+    return {
+        "int": f"int{layer.w_bits}",
+        "pot": f"pot{layer.w_bits}",
+        "apot": f"apot{layer.w_bits}",
+        "ios": "ios4",
+    }[layer.scheme]
+
+
+def set_name(layer: QuantizedLayer, a_bits: int = 8, tile: dict | None = None) -> str:
+    """<scheme><w_bits>-<pruning>[-norefit][-a<A_BITS> if not 8][-t<Cin>x<Cout>x<H>x<W>]."""
+    name = f"{scheme_tag(layer)}-{layer.pruning}" + ("" if layer.refit else "-norefit")
+    if a_bits != 8:
+        name += f"-a{a_bits}"
+    if tile is not None:
+        name += f"-t{tile['cin']}x{tile['cout']}x{tile['h']}x{tile['w']}"
+    return name
+
+
+# ----------------------------------------------------------------------------- tiles
+
+
+def make_tile(
+    act: np.ndarray,
+    layer: QuantizedLayer,
+    cin_range: tuple[int, int],
+    cout_range: tuple[int, int],
+    y_range: tuple[int, int],
+    x_range: tuple[int, int],
+    bias_int: np.ndarray | None = None,
+    shift: np.ndarray | None = None,
+    residual: np.ndarray | None = None,
+) -> Tile:
+    """Crop channels [c0,c1) / window [y0,y1) x [x0,x1) into a standalone smaller layer.
+
+    The tile's expected values are recomputed by the exporter on the cropped input with zero
+    padding at the crop edges, so the tile is a complete, self-consistent conv layer of its own.
+    Per-output-channel arrays (wscale, bias, bias_int, shift, residual, row_idx, ...) are sliced.
+    """
+    act = np.asarray(act)
+    cout_full, cin_full = layer.codes.shape[:2]
+    if act.ndim != 3 or act.shape[0] != cin_full:
+        raise ValueError(f"activations must be [{cin_full},H,W] for this layer, got {act.shape}")
+    limits = {
+        "cin": (cin_range, cin_full),
+        "cout": (cout_range, cout_full),
+        "y": (y_range, act.shape[1]),
+        "x": (x_range, act.shape[2]),
+    }
+    for what, ((lo, hi), size) in limits.items():
+        if not 0 <= lo < hi <= size:
+            raise ValueError(f"tile {what} range [{lo}, {hi}) is empty or outside 0..{size}")
+    ci, co = slice(*cin_range), slice(*cout_range)
+
+    def opt(a: np.ndarray | None, *idx: slice) -> np.ndarray | None:
+        return None if a is None else np.ascontiguousarray(np.asarray(a)[idx])
+
+    tile_layer = replace(
+        layer,
+        codes=np.ascontiguousarray(layer.codes[co, ci]),
+        wint=np.ascontiguousarray(layer.wint[co, ci]),
+        wscale=np.ascontiguousarray(layer.wscale[co]),
+        mask=np.ascontiguousarray(layer.mask[co, ci]),
+        bias=np.ascontiguousarray(layer.bias[co]),
+        row_idx=opt(layer.row_idx, co, ci),
+        pattern_id=opt(layer.pattern_id, co, ci),
+    )
+    info = {
+        "cin_offset": cin_range[0],
+        "cin": cin_range[1] - cin_range[0],
+        "cout_offset": cout_range[0],
+        "cout": cout_range[1] - cout_range[0],
+        "y0": y_range[0],
+        "h": y_range[1] - y_range[0],
+        "x0": x_range[0],
+        "w": x_range[1] - x_range[0],
+    }
+    crop = np.ascontiguousarray(act[ci, slice(*y_range), slice(*x_range)])
+    return Tile(tile_layer, crop, opt(bias_int, co), opt(shift, co), opt(residual, co), info)
+
+
+# ----------------------------------------------------------------------------- export
+
+
+def _prepare_arrays(
+    layer: QuantizedLayer,
+    act: np.ndarray,
+    a_bits: int,
+    bias_int: np.ndarray,
+    shift: np.ndarray,
+    acc: np.ndarray | None,
+) -> dict[str, np.ndarray]:
+    cout, cin = layer.codes.shape[:2]
+    is_ios = layer.scheme == "ios"
+    level_desc = np.asarray(layer.level_desc, np.uint8) if is_ios else np.zeros(C.N_LEVELS, np.uint8)
+    levels = C.level_values(level_desc).astype(np.int32) if is_ios else np.zeros(C.N_LEVELS, np.int32)
+    if acc is None:
+        acc = R.acc_multiply(act, layer.wint)
+    arrays = {
+        "act": act.astype(np.uint8),
+        "wcode": layer.codes.astype(np.uint8),
+        "wint": layer.wint.astype(np.int32),
+        "mask": layer.mask.astype(bool),
+        "bias": bias_int.astype(np.int32),
+        "shift": shift.astype(np.uint8),
+        "level_desc": level_desc,
+        "levels": levels,
+        "lut": R.product_table(levels, a_bits).astype(np.int32),
+        "acc": acc.astype(np.int64),
+        "out": R.output_stage(acc, bias_int, shift, a_bits),
+    }
+    if layer.pruning == "krp":
+        arrays["row_idx"] = np.asarray(layer.row_idx, np.uint8)
+    if layer.pruning == "ikr":
+        arrays["pattern_id"] = np.asarray(layer.pattern_id, np.uint8)
+        arrays["patterns"] = np.asarray(layer.patterns, bool)
+    return arrays
+
+
+def export_vectors(
+    out_dir: str | Path,
+    layer: QuantizedLayer,
+    act_u8: np.ndarray,
+    a_bits: int,
+    bias_int: np.ndarray,
+    shift: np.ndarray,
+    residual: np.ndarray,
+    meta: dict,
+    tile: dict | None = None,
+    acc: np.ndarray | None = None,
+    name: str | None = None,
+) -> Path:
+    """Write one vector set to out_dir/<name> (name defaults to `set_name`) and return its path.
+
+    meta must hold weights_source, activations_source and seed; any other JSON-serialisable
+    keys (a_frac, out_frac, ...) are stored in the manifest too. `acc`, if given, must be the
+    layer's accumulators (it is not recomputed, which saves time when the caller has them).
+    """
+    if not A_BITS_RANGE[0] <= a_bits <= A_BITS_RANGE[1]:
+        raise ValueError(
+            f"a_bits must be {A_BITS_RANGE[0]}..{A_BITS_RANGE[1]} (docs/engine.md), got {a_bits}"
+        )
+    C.check_format(layer.scheme, layer.w_bits, layer.exp1_bits, layer.exp2_bits)
+    act = R.check_act(act_u8, a_bits)
+    cout, cin = layer.codes.shape[:2]
+    if act.shape[0] != cin:
+        raise ValueError(f"activations have {act.shape[0]} channels, the layer has Cin={cin}")
+    missing = [k for k in REQUIRED_META if k not in meta]
+    if missing:
+        raise ValueError(f"meta is missing {missing}")
+    residual = np.asarray(residual, dtype=np.float64)
+    for what, arr in (("bias_int", bias_int), ("shift", shift), ("residual", residual)):
+        if np.shape(arr) != (cout,):
+            raise ValueError(f"{what} must have shape ({cout},), got {np.shape(arr)}")
+    if tile is not None and sorted(tile) != sorted(TILE_KEYS):
+        raise ValueError(f"tile must have keys {TILE_KEYS}, got {sorted(tile)}")
+    acc_bits = R.acc_bits_for(layer, cin, a_bits)
+    arrays = _prepare_arrays(layer, act, a_bits, np.asarray(bias_int), np.asarray(shift), acc)
+    name = name or meta.get("name") or set_name(layer, a_bits, tile)
+    path = Path(out_dir) / name
+    if path.exists():
+        shutil.rmtree(path)
+    path.mkdir(parents=True)
+
+    files: dict[str, dict] = {}
+
+    def put(filename: str, data: bytes) -> None:
+        (path / filename).write_bytes(data)
+        files[filename] = {"sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data)}
+
+    npz = io.BytesIO()
+    np.savez(npz, **arrays)
+    put(NPZ, npz.getvalue())
+    widths = hex_widths(layer.w_bits, a_bits, acc_bits)
+    for filename in HEX_FILES:
+        put(filename, hex_bytes(hex_array(filename, arrays), widths[filename]))
+
+    h, w = act.shape[1:]
+    manifest = {k: v for k, v in meta.items() if k != "name"}
+    manifest.update(
+        {
+            "format": FORMAT,
+            "version": VERSION,
+            "name": name,
+            "scheme": layer.scheme,
+            "scheme_tag": scheme_tag(layer),
+            "pruning": layer.pruning,
+            "refit": bool(layer.refit),
+            "w_bits": layer.w_bits,
+            "exp1_bits": layer.exp1_bits,
+            "exp2_bits": layer.exp2_bits,
+            "a_bits": a_bits,
+            "acc_bits": acc_bits,
+            "layer": {"cin": cin, "cout": cout, "h": h, "w": w, "k": 3, "stride": 1, "pad": 1},
+            "tile": tile,
+            "wscale": [float(s) for s in layer.wscale],
+            "residual": [float(r) for r in residual],
+            "hex": {
+                f: {
+                    "bits": widths[f],
+                    "signed": HEX_FILES[f][1],
+                    "order": HEX_FILES[f][2],
+                    "count": int(arrays[HEX_FILES[f][0]].size),
+                }
+                for f in HEX_FILES
+            },
+            "files": files,
+        }
+    )
+    manifest["manifest_sha256"] = manifest_digest(manifest)
+    (path / MANIFEST).write_text(json.dumps(manifest, indent=1) + "\n")
+    return path
+
+
+# ----------------------------------------------------------------------------- load
+
+_MANIFEST_TYPES = {
+    "name": str,
+    "scheme": str,
+    "pruning": str,
+    "refit": bool,
+    "w_bits": int,
+    "exp1_bits": int,
+    "exp2_bits": int,
+    "a_bits": int,
+    "acc_bits": int,
+    "layer": dict,
+    "wscale": list,
+    "residual": list,
+    "hex": dict,
+    "files": dict,
+    "weights_source": str,
+    "activations_source": str,
+    "manifest_sha256": str,
+}
+
+
+def _fail(where: str, problem: str) -> None:
+    raise VectorFormatError(f"{where}: {problem}")
+
+
+def _read_manifest(path: Path) -> dict:
+    mpath = path / MANIFEST
+    if not path.is_dir():
+        _fail(str(path), "not a vector set directory")
+    if not mpath.is_file():
+        _fail(MANIFEST, f"missing in {path}")
+    try:
+        manifest = json.loads(mpath.read_text())
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        _fail(MANIFEST, f"not valid JSON ({exc})")
+    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
+        fmt = manifest.get("format") if isinstance(manifest, dict) else type(manifest).__name__
+        _fail(MANIFEST, f"not a {FORMAT} manifest (format={fmt!r})")
+    if manifest.get("version") != VERSION:
+        _fail(
+            MANIFEST, f"unsupported version {manifest.get('version')!r} (this reader reads version {VERSION})"
+        )
+    for key, typ in _MANIFEST_TYPES.items():
+        if key not in manifest:
+            _fail(MANIFEST, f"missing key {key!r}")
+        value = manifest[key]
+        if not isinstance(value, typ) or (typ is int and isinstance(value, bool)):
+            _fail(MANIFEST, f"{key!r} must be {typ.__name__}, got {type(value).__name__}")
+    if manifest_digest(manifest) != manifest["manifest_sha256"]:
+        _fail(MANIFEST, "content hash mismatch (manifest edited since export)")
+    return manifest
+
+
+def _check_files(path: Path, manifest: dict) -> None:
+    files = manifest["files"]
+    for filename in (NPZ, *HEX_FILES):
+        if filename not in files:
+            _fail(MANIFEST, f"does not list required file {filename}")
+    for filename, entry in files.items():
+        fpath = path / filename
+        if Path(filename).name != filename:
+            _fail(MANIFEST, f"file entry {filename!r} is not a plain file name")
+        if not fpath.is_file():
+            _fail(filename, "missing")
+        data = fpath.read_bytes()
+        if len(data) != entry.get("bytes"):
+            _fail(filename, f"{len(data)} bytes, manifest says {entry.get('bytes')} (truncated or replaced)")
+        if hashlib.sha256(data).hexdigest() != entry.get("sha256"):
+            _fail(filename, "sha256 mismatch (file changed since export)")
+
+
+def _expected_arrays(m: dict) -> dict[str, tuple[np.dtype, tuple]]:
+    d = m["layer"]
+    cin, cout, h, w = d["cin"], d["cout"], d["h"], d["w"]
+    spec = {
+        "act": (np.uint8, (cin, h, w)),
+        "wcode": (np.uint8, (cout, cin, 3, 3)),
+        "wint": (np.int32, (cout, cin, 3, 3)),
+        "mask": (np.bool_, (cout, cin, 3, 3)),
+        "bias": (np.int32, (cout,)),
+        "shift": (np.uint8, (cout,)),
+        "level_desc": (np.uint8, (C.N_LEVELS,)),
+        "levels": (np.int32, (C.N_LEVELS,)),
+        "lut": (np.int32, (1 << m["a_bits"], C.N_LEVELS)),
+        "acc": (np.int64, (cout, h, w)),
+        "out": (np.uint8, (cout, h, w)),
+    }
+    if m["pruning"] == "krp":
+        spec["row_idx"] = (np.uint8, (cout, cin))
+    if m["pruning"] == "ikr":
+        spec["pattern_id"] = (np.uint8, (cout, cin))
+        spec["patterns"] = (np.bool_, None)
+    return spec
+
+
+def _check_manifest_values(m: dict) -> None:
+    d = m["layer"]
+    for key in ("cin", "cout", "h", "w"):
+        if not isinstance(d.get(key), int) or isinstance(d.get(key), bool) or d[key] < 1:
+            _fail(MANIFEST, f"layer.{key} must be a positive integer, got {d.get(key)!r}")
+    if (d.get("k"), d.get("stride"), d.get("pad")) != (3, 1, 1):
+        _fail(MANIFEST, "only 3x3, stride 1, pad 1 layers are supported")
+    if not A_BITS_RANGE[0] <= m["a_bits"] <= A_BITS_RANGE[1]:
+        _fail(
+            MANIFEST,
+            f"unsupported a_bits={m['a_bits']} (engine supports {A_BITS_RANGE[0]}..{A_BITS_RANGE[1]})",
+        )
+    try:
+        C.check_format(m["scheme"], m["w_bits"], m["exp1_bits"], m["exp2_bits"])
+    except C.CodeFormatError as exc:
+        _fail(MANIFEST, f"unsupported code format: {exc}")
+    if m["pruning"] not in PRUNINGS:
+        _fail(MANIFEST, f"unknown pruning {m['pruning']!r}")
+    if len(m["wscale"]) != d["cout"] or len(m["residual"]) != d["cout"]:
+        _fail(MANIFEST, f"wscale/residual must have {d['cout']} entries")
+    tile = m.get("tile")
+    if tile is not None and (not isinstance(tile, dict) or sorted(tile) != sorted(TILE_KEYS)):
+        _fail(MANIFEST, f"tile must be null or have keys {TILE_KEYS}")
+    for filename, (_key, signed, order) in HEX_FILES.items():
+        spec = m["hex"].get(filename)
+        if not isinstance(spec, dict) or not isinstance(spec.get("bits"), int) or not 1 <= spec["bits"] <= 64:
+            _fail(MANIFEST, f"hex entry for {filename} needs an integer 'bits' in 1..64")
+        if spec.get("signed") is not signed or spec.get("order") != order:
+            _fail(MANIFEST, f"hex entry for {filename} must be signed={signed}, order={order!r}")
+
+
+def _load_npz(path: Path, m: dict) -> dict[str, np.ndarray]:
+    try:
+        with np.load(path / NPZ, allow_pickle=False) as z:
+            arrays = {k: z[k] for k in z.files}
+    except (ValueError, OSError, EOFError, zipfile.BadZipFile) as exc:
+        _fail(NPZ, f"not a readable numpy archive ({exc})")
+    spec = _expected_arrays(m)
+    for key in sorted(set(spec) - set(arrays)):
+        _fail(NPZ, f"missing array {key!r}")
+    for key in sorted(set(arrays) - set(spec)):
+        _fail(NPZ, f"unexpected array {key!r} for pruning {m['pruning']!r}")
+    for key, (dtype, shape) in spec.items():
+        a = arrays[key]
+        if a.dtype != dtype:
+            _fail(NPZ, f"{key!r} has dtype {a.dtype}, expected {np.dtype(dtype)}")
+        if shape is not None and a.shape != shape:
+            _fail(NPZ, f"{key!r} has shape {a.shape}, expected {shape}")
+    if m["pruning"] == "ikr" and (arrays["patterns"].ndim != 3 or arrays["patterns"].shape[1:] != (3, 3)):
+        _fail(NPZ, f"'patterns' has shape {arrays['patterns'].shape}, expected (P, 3, 3)")
+    return arrays
+
+
+def _check_semantics(m: dict, a: dict[str, np.ndarray], check_acc: bool) -> None:
+    a_bits, w_bits = m["a_bits"], m["w_bits"]
+    if a["act"].size and a["act"].max() >= (1 << a_bits):
+        _fail(NPZ, f"'act' value {a['act'].max()} does not fit a_bits={a_bits}")
+    if a["wcode"].size and a["wcode"].max() >= (1 << w_bits):
+        _fail(NPZ, f"'wcode' has codes out of range for w_bits={w_bits} (max {a['wcode'].max()})")
+    is_ios = m["scheme"] == "ios"
+    try:
+        levels = C.level_values(a["level_desc"]) if is_ios else np.zeros(C.N_LEVELS, np.int64)
+        wint = C.decode(
+            a["wcode"],
+            m["scheme"],
+            w_bits,
+            m["exp1_bits"],
+            m["exp2_bits"],
+            a["level_desc"] if is_ios else None,
+        )
+        max_w = C.max_abs_weight(
+            m["scheme"], w_bits, m["exp1_bits"], m["exp2_bits"], a["level_desc"] if is_ios else None
+        )
+    except C.CodeFormatError as exc:
+        _fail(NPZ, f"invalid codes or level descriptors: {exc}")
+    if not is_ios and a["level_desc"].any():
+        _fail(NPZ, f"'level_desc' must be zeros for scheme {m['scheme']!r}")
+    if not np.array_equal(a["levels"], levels):
+        _fail(NPZ, "'levels' do not match 'level_desc'")
+    if not np.array_equal(a["lut"], R.product_table(levels, a_bits)):
+        _fail(NPZ, "'lut' is not the product table v*levels[j]")
+    if not np.array_equal(a["wint"], wint):
+        _fail(NPZ, "'wint' does not decode from 'wcode'")
+    if (a["wint"][~a["mask"]] != 0).any():
+        _fail(NPZ, "'wint' has non-zero weights at pruned ('mask' False) positions")
+    if a["shift"].size and a["shift"].max() > 31:
+        _fail(NPZ, f"'shift' value {a['shift'].max()} exceeds 31")
+    d = m["layer"]
+    expected_acc_bits = C.acc_bits(d["cin"], a_bits, max_w)
+    if m["acc_bits"] != expected_acc_bits:
+        _fail(MANIFEST, f"acc_bits={m['acc_bits']}, the format needs {expected_acc_bits}")
+    if (
+        m["hex"]["acc.hex"]["bits"] < m["acc_bits"]
+        or m["hex"]["wcode.hex"]["bits"] != w_bits
+        or m["hex"]["act.hex"]["bits"] != a_bits
+    ):
+        _fail(MANIFEST, "hex field widths do not match w_bits/a_bits/acc_bits")
+    lim = 1 << (m["acc_bits"] - 1)
+    if a["acc"].size and (a["acc"].min() < -lim or a["acc"].max() >= lim):
+        _fail(NPZ, f"'acc' exceeds acc_bits={m['acc_bits']}")
+    if m["pruning"] == "krp" and a["row_idx"].size and a["row_idx"].max() > 2:
+        _fail(NPZ, "'row_idx' must be 0..2")
+    if m["pruning"] == "ikr" and a["pattern_id"].size and a["pattern_id"].max() >= a["patterns"].shape[0]:
+        _fail(NPZ, "'pattern_id' indexes past the pattern library")
+    if check_acc and not np.array_equal(a["acc"], R.acc_multiply(a["act"], a["wint"])):
+        _fail(NPZ, "'acc' is not the convolution of 'act' and 'wint'")
+    if not np.array_equal(a["out"], R.output_stage(a["acc"], a["bias"], a["shift"], a_bits)):
+        _fail(NPZ, "'out' is not the output stage of 'acc', 'bias', 'shift'")
+
+
+def load_vectors(path: str | Path, check_acc: bool = True) -> VectorSet:
+    """Load and validate a vector set directory (or its manifest.json).
+
+    Checks format, version, manifest integrity, every file's size and sha256, array keys,
+    dtypes and shapes, bit widths and value ranges, that wint decodes from wcode, and that
+    out (and, with check_acc, acc) follow from the inputs. Raises VectorFormatError with a
+    one-line "<file>: <problem>" message.
+    """
+    path = Path(path)
+    if path.name == MANIFEST and path.is_file():
+        path = path.parent
+    manifest = _read_manifest(path)
+    _check_manifest_values(manifest)
+    _check_files(path, manifest)
+    arrays = _load_npz(path, manifest)
+    _check_semantics(manifest, arrays, check_acc)
+    return VectorSet(path, manifest, arrays)
+
+
+def write_index(out_dir: str | Path, set_paths: list[Path], header: dict) -> Path:
+    """build/vectors/index.json: the sets of one export run and their headline metadata."""
+    out_dir = Path(out_dir)
+    entries = []
+    for p in set_paths:
+        m = json.loads((p / MANIFEST).read_text())
+        entries.append(
+            {
+                "name": m["name"],
+                "path": p.name,
+                "scheme": m["scheme"],
+                "scheme_tag": m["scheme_tag"],
+                "pruning": m["pruning"],
+                "refit": m["refit"],
+                "a_bits": m["a_bits"],
+                "w_bits": m["w_bits"],
+                "acc_bits": m["acc_bits"],
+                "layer": m["layer"],
+                "tile": m["tile"],
+            }
+        )
+    index = {"format": "conv-vectors-index", "version": VERSION, **header, "sets": entries}
+    out = out_dir / "index.json"
+    out.write_text(json.dumps(index, indent=1) + "\n")
+    return out

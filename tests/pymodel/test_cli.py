@@ -1,0 +1,164 @@
+"""`python -m pymodel`: user errors are one line on stderr with exit code 2; real runs work."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from test_vectors import META, random_layer  # tests/pymodel is on sys.path (pytest rootdir insertion)
+
+from pymodel import cli
+from pymodel import reference as R
+from pymodel import vectors as V
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def run(capsys, *argv) -> tuple[int, str, str]:
+    try:
+        code = cli.main(list(argv))
+    except SystemExit as exc:  # argparse errors
+        code = exc.code
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def assert_user_error(code: int, err: str, message: str) -> None:
+    assert code == 2
+    assert "Traceback" not in err
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert len(lines) == 1, err
+    assert message in lines[0], lines[0]
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        ((), "the following arguments are required: command"),
+        (("frobnicate",), "invalid choice: 'frobnicate'"),
+        (("export", "--a-bits", "9"), "unsupported --a-bits 9: the engine supports 4..8"),
+        (("export", "--a-bits", "eight"), "--a-bits must be an integer, got 'eight'"),
+        (("report", "--weights", "caffe"), "invalid choice: 'caffe'"),
+        (("export", "--bogus-flag"), "unrecognized arguments: --bogus-flag"),
+    ],
+)
+def test_bad_arguments(capsys, argv, message):
+    code, _, err = run(capsys, *argv)
+    assert_user_error(code, err, message)
+
+
+def test_unknown_scheme_and_pruning(capsys):
+    pytest.importorskip("pymodel.schemes")
+    code, _, err = run(capsys, "export", "--schemes", "int8", "fp16", "--out", "unused")
+    assert_user_error(code, err, "unknown scheme fp16; expected from int8, int4, pot4, apot5, apot6, ios4")
+    code, _, err = run(capsys, "report", "--prunings", "channel")
+    assert_user_error(code, err, "unknown pruning channel; expected from dense, unstructured, krp, ikr")
+
+
+def test_missing_and_corrupt_weights_file(capsys, tmp_path):
+    pytest.importorskip("pymodel.schemes")
+    missing = tmp_path / "nope.onnx"
+    code, _, err = run(capsys, "report", "--weights", "onnx", "--weights-path", str(missing))
+    assert_user_error(code, err, f"{missing}: weights file not found")
+    garbage = tmp_path / "vgg16.pth"
+    garbage.write_bytes(os.urandom(4096))
+    code, _, err = run(
+        capsys, "export", "--weights", "pth", "--weights-path", str(garbage), "--out", str(tmp_path / "v")
+    )
+    assert code == 2 and "Traceback" not in err and len(err.strip().splitlines()) == 1, err
+
+
+def test_check_command(capsys, tmp_path):
+    layer = random_layer("ios", "krp", 6, 8)
+    act = np.random.default_rng(0).integers(0, 256, (8, 4, 4)).astype(np.uint8)
+    path = V.export_vectors(tmp_path, layer, act, 8, *R.requant_params(layer, None, 2, 0), META)
+    code, out, err = run(capsys, "check", str(path))
+    assert code == 0 and out.startswith(f"ok  {path.name}") and err == ""
+    (path / "lut.hex").write_text("0\n")
+    code, _, err = run(capsys, "check", str(path))
+    assert_user_error(code, err, "lut.hex: 2 bytes, manifest says")
+    code, _, err = run(capsys, "check", str(tmp_path / "absent"))
+    assert_user_error(code, err, "not a vector set directory")
+
+
+def test_module_entry_point(tmp_path):
+    """`python -m pymodel` itself: exit code and a single stderr line, no traceback."""
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    proc = subprocess.run(
+        [sys.executable, "-m", "pymodel", "check", str(tmp_path)],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 2
+    assert proc.stderr.strip() == f"pymodel check: error: manifest.json: missing in {tmp_path}"
+    proc = subprocess.run(
+        [sys.executable, "-m", "pymodel", "--help"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 0 and "export" in proc.stdout and "bench" in proc.stdout
+
+
+@pytest.mark.slow
+def test_export_small_real_run(capsys, tmp_path):
+    """A real export (synthetic weights, no refit, two schemes, two prunings): every set loads and
+    the index lists them."""
+    pytest.importorskip("pymodel.schemes")
+    out = tmp_path / "vectors"
+    code, stdout, err = run(
+        capsys,
+        "export",
+        "--out",
+        str(out),
+        "--weights",
+        "synthetic",
+        "--no-refit",
+        "--schemes",
+        "int4",
+        "ios4",
+        "--prunings",
+        "dense",
+        "krp",
+    )
+    assert code == 0, err
+    index = json.loads((out / "index.json").read_text())
+    names = [s["name"] for s in index["sets"]]
+    assert "synthetic" in index["weights_source"]
+    full = [n for n in names if "-t" not in n]
+    assert sorted(full) == [
+        "int4-dense-norefit",
+        "int4-krp-norefit",
+        "ios4-dense-norefit",
+        "ios4-krp-norefit",
+    ]
+    assert "int4-dense-norefit-t32x32x8x8" in names and "ios4-krp-norefit-t16x64x6x10" in names
+    assert "int4-dense-norefit-a4-t32x32x8x8" in names and "ios4-krp-norefit-a4-t32x32x8x8" in names
+    for name in names:
+        vs = V.load_vectors(out / name)
+        assert vs.manifest["weights_source"].startswith("synthetic")
+        if vs.manifest["tile"] is None:
+            assert vs.acc.shape == (512, 28, 28)
+        assert 0 < vs.out.mean(), f"{name}: all outputs zero"
+    code, stdout, err = run(capsys, "check", str(out))
+    assert code == 0 and stdout.count("\nok  ") + stdout.startswith("ok  ") == len(names)
+
+
+def test_tile_requant_compensates_for_fewer_channels():
+    bias = np.array([-1000, 7, 8, 2**31 - 1, -(2**31)], np.int32)
+    shift = np.array([10, 2, 3, 0, 31], np.uint8)
+    new_bias, new_shift, k = cli.tile_requant(bias, shift, 256, 32)
+    assert k == 3
+    assert new_shift.tolist() == [7, 0, 0, 0, 28]
+    assert new_bias.tolist() == [(b + 4) // 8 for b in bias.tolist()]  # round half up, floor division
+    assert cli.tile_requant(bias, shift, 256, 256)[2] == 0
