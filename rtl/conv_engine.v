@@ -141,7 +141,9 @@ localparam FIFO_CNT_W = $clog2(FIFO_DEPTH) + 1;
 localparam N_TERMS  = (ARITH == ARITH_SHIFT && EXP2_BITS > 0) ? 2 : 1;
 localparam SH_MAX   = max2((1 << EXP1_BITS) - 2, (EXP2_BITS > 0) ? (1 << EXP2_BITS) - 2 : 0);
 localparam SHIFT_LEAF_W = max2(A_BITS + SH_MAX + 1, $clog2(N_TERMS * PAR_IN + 1) + 1);
-localparam N_LEAVES = (ARITH == ARITH_SHIFT) ? N_TERMS * PAR_IN + 1 : PAR_IN;
+// SHIFT and PLUT emit one's-complement leaves plus a correction leaf (count of negatives)
+localparam N_LEAVES = (ARITH == ARITH_SHIFT) ? N_TERMS * PAR_IN + 1 :
+                      (ARITH == ARITH_PLUT)  ? PAR_IN + 1 : PAR_IN;
 localparam LEAF_W   = (ARITH == ARITH_MULT)  ? A_BITS + W_BITS + 1 :
                       (ARITH == ARITH_SHIFT) ? SHIFT_LEAF_W :
                                                A_BITS + 3 + LEVEL_EXP_MAX + 1;
@@ -615,13 +617,13 @@ generate
             .PAR_OUT      (PAR_OUT),
             .A_BITS       (A_BITS),
             .LEVEL_EXP_MAX(LEVEL_EXP_MAX),
-            .PROD_W       (LEAF_W)
+            .LEAF_W       (LEAF_W)
         ) u_prod (
             .clk   (clk),
             .act   (tap_act),
             .codes (wb_rd_data),
             .levels(levels),
-            .prod  (leaves)
+            .leaves(leaves)
         );
     end
 endgenerate

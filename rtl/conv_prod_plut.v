@@ -1,108 +1,193 @@
 `default_nettype none
 // PLUT product unit for codebook (ios) weights: 16 levels L[j] = (-1)^neg * mant * 2^exp
-// shared by the layer. Stage 1, one product bank per input channel: the odd multiples
-// a, 3a = a+2a, 5a = a+4a, 7a = 8a-a by shift-add, then per level the descriptor's shift
-// and sign: bank[i][j] = a_i * L[j]. Stage 2, per lane (o,i): a 16:1 selection of
-// bank[i] by the 4-bit code, i.e. index + add with no multiplier or shifter per lane.
-// Latency 2. Mantissas 0..7 are all supported (the format uses 0,1,3,5,7); exponents
-// above LEVEL_EXP_MAX do not fit PROD_W and are flagged by the engine (STATUS bit5).
+// shared by the layer. Compute the few products once per activation, lanes only index.
+//
+// Stage 1, one product bank per input channel i: the odd multiples a, 3a = a+2a,
+// 5a = a+4a, 7a = 8a-a by shift-add, then per level j the unsigned magnitude
+// |a*L[j]| = odd(mant)*a << (tz(mant) + exp), built as a 4:1 odd-multiple select, a 4:1
+// shift by 0..3 and a shift by a multiple of 4 (or zero for mant == 0). The per-level
+// decode (which odd multiple, total shift, zero) is shared by all channels. A negative
+// level's magnitude is stored as its one's complement (~m = -m-1); that XOR sits in the
+// last shift LUT, so no carry chain is needed for the sign.
+// Stage 2, per lane (o,i): a 16:1 selection of bank[i] by the 4-bit code plus the level's
+// sign bit (no multiplier, shifter or negator per lane). The number of negative leaves
+// of an output lane is emitted once as a correction leaf that the adder tree adds at its
+// root, so sum(leaves) = sum(a * L).
+// Latency 2 (the correction leaf is combinational from the registered sign bits and
+// meets the other leaves at the tree's first register). Output lane o has PAR_IN product
+// leaves at leaves[(o*(PAR_IN+1) + i)*LEAF_W +: LEAF_W] and its correction as leaf PAR_IN.
+// Mantissas 0..7 are all supported (the format uses 0,1,3,5,7); exponents above
+// LEVEL_EXP_MAX do not fit MAG_W and their products are not valid (the engine flags
+// them, STATUS bit5).
 module conv_prod_plut #(
     parameter PAR_IN        = 16,   // input lanes
     parameter PAR_OUT       = 16,   // output lanes
     parameter A_BITS        = 8,    // unsigned activation width
     parameter LEVEL_EXP_MAX = 8,    // largest level exponent the product bank holds
-    parameter PROD_W        = A_BITS + 3 + LEVEL_EXP_MAX + 1   // signed product width
+    parameter LEAF_W        = A_BITS + 3 + LEVEL_EXP_MAX + 1   // signed leaf width
 ) (
-    input  wire                             clk,
-    input  wire [PAR_IN*A_BITS-1:0]         act,
-    input  wire [PAR_OUT*PAR_IN*4-1:0]      codes,
-    input  wire [16*8-1:0]                  levels,     // descriptor j at [j*8 +: 8]
-    output wire [PAR_OUT*PAR_IN*PROD_W-1:0] prod
+    input  wire                                  clk,
+    input  wire [PAR_IN*A_BITS-1:0]              act,
+    input  wire [PAR_OUT*PAR_IN*4-1:0]           codes,
+    input  wire [16*8-1:0]                       levels,     // descriptor j at [j*8 +: 8]
+    output wire [PAR_OUT*(PAR_IN+1)*LEAF_W-1:0]  leaves
 );
 
-localparam MULT_W = A_BITS + 3;     // a * 7 fits
+localparam N_LEAVES = PAR_IN + 1;
+localparam ODD_W    = A_BITS + 3;                   // 7*a fits
+localparam MAG_W    = A_BITS + 3 + LEVEL_EXP_MAX;   // |a*L| for exp <= LEVEL_EXP_MAX
+localparam SH_MAX   = LEVEL_EXP_MAX + 2;            // exp + trailing zeros of mant
+localparam NB       = (SH_MAX >> 2) + 1;            // shifts by 0, 4, .. 4*(NB-1)
+localparam CB_W     = $clog2(NB + 1);               // coarse code; NB means zero
+localparam FP_W     = (ODD_W + 3 < MAG_W) ? ODD_W + 3 : MAG_W;  // odd multiple << 0..3
+localparam CNT_W    = $clog2(PAR_IN + 1);
 
 // 16:1 word select written as a case so synthesis builds a plain LUT/MUXF mux per bit
 // (a variable part-select becomes a wide generic shifter in Yosys)
-function [PROD_W-1:0] select_level;
-    input [16*PROD_W-1:0] bank;
-    input [3:0]           index;
+function [MAG_W-1:0] select_level;
+    input [16*MAG_W-1:0] bank;
+    input [3:0]          index;
     begin
         case (index)
-            4'd0:  select_level = bank[ 0*PROD_W +: PROD_W];
-            4'd1:  select_level = bank[ 1*PROD_W +: PROD_W];
-            4'd2:  select_level = bank[ 2*PROD_W +: PROD_W];
-            4'd3:  select_level = bank[ 3*PROD_W +: PROD_W];
-            4'd4:  select_level = bank[ 4*PROD_W +: PROD_W];
-            4'd5:  select_level = bank[ 5*PROD_W +: PROD_W];
-            4'd6:  select_level = bank[ 6*PROD_W +: PROD_W];
-            4'd7:  select_level = bank[ 7*PROD_W +: PROD_W];
-            4'd8:  select_level = bank[ 8*PROD_W +: PROD_W];
-            4'd9:  select_level = bank[ 9*PROD_W +: PROD_W];
-            4'd10: select_level = bank[10*PROD_W +: PROD_W];
-            4'd11: select_level = bank[11*PROD_W +: PROD_W];
-            4'd12: select_level = bank[12*PROD_W +: PROD_W];
-            4'd13: select_level = bank[13*PROD_W +: PROD_W];
-            4'd14: select_level = bank[14*PROD_W +: PROD_W];
-            default: select_level = bank[15*PROD_W +: PROD_W];
+            4'd0:  select_level = bank[ 0*MAG_W +: MAG_W];
+            4'd1:  select_level = bank[ 1*MAG_W +: MAG_W];
+            4'd2:  select_level = bank[ 2*MAG_W +: MAG_W];
+            4'd3:  select_level = bank[ 3*MAG_W +: MAG_W];
+            4'd4:  select_level = bank[ 4*MAG_W +: MAG_W];
+            4'd5:  select_level = bank[ 5*MAG_W +: MAG_W];
+            4'd6:  select_level = bank[ 6*MAG_W +: MAG_W];
+            4'd7:  select_level = bank[ 7*MAG_W +: MAG_W];
+            4'd8:  select_level = bank[ 8*MAG_W +: MAG_W];
+            4'd9:  select_level = bank[ 9*MAG_W +: MAG_W];
+            4'd10: select_level = bank[10*MAG_W +: MAG_W];
+            4'd11: select_level = bank[11*MAG_W +: MAG_W];
+            4'd12: select_level = bank[12*MAG_W +: MAG_W];
+            4'd13: select_level = bank[13*MAG_W +: MAG_W];
+            4'd14: select_level = bank[14*MAG_W +: MAG_W];
+            default: select_level = bank[15*MAG_W +: MAG_W];
         endcase
     end
 endfunction
 
 genvar i, j, o;
 generate
-    if (PROD_W != A_BITS + 3 + LEVEL_EXP_MAX + 1 || LEVEL_EXP_MAX < 0 || LEVEL_EXP_MAX > 15) begin : g_bad_params
+    if (LEAF_W != MAG_W + 1 || LEAF_W < CNT_W + 1 || LEVEL_EXP_MAX < 0 || LEVEL_EXP_MAX > 15 ||
+        PAR_IN < 1 || PAR_OUT < 1) begin : g_bad_params
         initial begin
-            $display("ERROR: conv_prod_plut: illegal PROD_W=%0d / LEVEL_EXP_MAX=%0d", PROD_W, LEVEL_EXP_MAX);
+            $display("ERROR: conv_prod_plut: illegal LEAF_W=%0d / LEVEL_EXP_MAX=%0d / PAR_IN=%0d",
+                     LEAF_W, LEVEL_EXP_MAX, PAR_IN);
             $finish;
         end
         conv_illegal_parameter u_stop_elaboration ();
     end
 
-    // stage 1: product bank per input channel
-    reg [PAR_IN*16*PROD_W-1:0] bank_reg;
+    // per-level decode, shared by every channel: odd multiple, shift, zero, sign
+    wire [16*2-1:0]    lvl_odd;     // 0: a, 1: 3a, 2: 5a, 3: 7a
+    wire [16*2-1:0]    lvl_fine;    // shift by 0..3
+    wire [16*CB_W-1:0] lvl_coarse;  // shift by 4*k, k < NB; NB = zero level
+    wire [15:0]        lvl_neg;
+    for (j = 0; j < 16; j = j + 1) begin : g_decode
+        wire [2:0] mant = levels[j*8 + 4 +: 3];
+        wire [3:0] expo = levels[j*8 +: 4];
+        reg  [1:0] odd;
+        reg  [1:0] tz;
+        always @* begin
+            case (mant)
+                3'd3:    begin odd = 2'd1; tz = 2'd0; end
+                3'd5:    begin odd = 2'd2; tz = 2'd0; end
+                3'd7:    begin odd = 2'd3; tz = 2'd0; end
+                3'd2:    begin odd = 2'd0; tz = 2'd1; end
+                3'd6:    begin odd = 2'd1; tz = 2'd1; end
+                3'd4:    begin odd = 2'd0; tz = 2'd2; end
+                default: begin odd = 2'd0; tz = 2'd0; end   // 1 (and 0, zeroed below)
+            endcase
+        end
+        // total shift exp + tz as {coarse, fine}; mant == 0 or an exponent above
+        // LEVEL_EXP_MAX (invalid, flagged by the engine) selects the zero code NB
+        wire [4:0] sh = {1'b0, expo} + {3'b000, tz};
+        wire [1:0]      fine   = sh[1:0];
+        wire [CB_W-1:0] coarse = (mant == 3'd0 || {27'd0, sh} > SH_MAX) ? NB[CB_W-1:0]
+                                                                      : sh[CB_W+1:2];
+        assign lvl_odd[j*2 +: 2]          = odd;
+        assign lvl_fine[j*2 +: 2]         = fine;
+        assign lvl_coarse[j*CB_W +: CB_W] = coarse;
+        assign lvl_neg[j]                 = levels[j*8 + 7];
+    end
+
+    // stage 1: product bank per input channel (one's complement for negative levels)
+    reg [PAR_IN*16*MAG_W-1:0] bank_reg;
+    reg [15:0]                neg_reg;
     reg [PAR_OUT*PAR_IN*4-1:0] codes_reg;
     always @(posedge clk) begin
+        neg_reg   <= lvl_neg;
         codes_reg <= codes;
     end
     for (i = 0; i < PAR_IN; i = i + 1) begin : g_bank
-        wire [MULT_W-1:0] a1 = {3'b000, act[i*A_BITS +: A_BITS]};
-        wire [MULT_W-1:0] a3 = a1 + (a1 << 1);
-        wire [MULT_W-1:0] a5 = a1 + (a1 << 2);
-        wire [MULT_W-1:0] a7 = (a1 << 3) - a1;
+        wire [ODD_W-1:0] a1 = {3'b000, act[i*A_BITS +: A_BITS]};
+        wire [ODD_W-1:0] a3 = a1 + (a1 << 1);
+        wire [ODD_W-1:0] a5 = a1 + (a1 << 2);
+        wire [ODD_W-1:0] a7 = (a1 << 3) - a1;
         for (j = 0; j < 16; j = j + 1) begin : g_level
-            wire [7:0]        desc = levels[j*8 +: 8];
-            reg  [MULT_W-1:0] mant_product;
+            reg [ODD_W-1:0] odd_product;
+            reg [FP_W-1:0]  fine_product;
+            reg [MAG_W-1:0] magnitude;
+            integer k, b;
             always @* begin
-                case (desc[6:4])
-                    3'd0:    mant_product = {MULT_W{1'b0}};
-                    3'd1:    mant_product = a1;
-                    3'd2:    mant_product = a1 << 1;
-                    3'd3:    mant_product = a3;
-                    3'd4:    mant_product = a1 << 2;
-                    3'd5:    mant_product = a5;
-                    3'd6:    mant_product = a3 << 1;
-                    default: mant_product = a7;
+                case (lvl_odd[j*2 +: 2])
+                    2'd0:    odd_product = a1;
+                    2'd1:    odd_product = a3;
+                    2'd2:    odd_product = a5;
+                    default: odd_product = a7;
                 endcase
+                // shift by 0..3, then by 4*k (bits beyond MAG_W are zero for valid levels)
+                fine_product = {FP_W{1'b0}};
+                for (k = 0; k < 4; k = k + 1) begin
+                    if (lvl_fine[j*2 +: 2] == k[1:0]) begin
+                        for (b = k; b < FP_W && b - k < ODD_W; b = b + 1) begin
+                            fine_product[b] = odd_product[b - k];
+                        end
+                    end
+                end
+                magnitude = {MAG_W{1'b0}};
+                for (k = 0; k < NB; k = k + 1) begin
+                    if (lvl_coarse[j*CB_W +: CB_W] == k[CB_W-1:0]) begin
+                        for (b = 4 * k; b < MAG_W && b - 4 * k < FP_W; b = b + 1) begin
+                            magnitude[b] = fine_product[b - 4 * k];
+                        end
+                    end
+                end
             end
-            wire [PROD_W-1:0] magnitude = {{(PROD_W-MULT_W){1'b0}}, mant_product} << desc[3:0];
             always @(posedge clk) begin
-                bank_reg[(i*16+j)*PROD_W +: PROD_W] <= desc[7] ? (~magnitude + 1'b1) : magnitude;
+                bank_reg[(i*16+j)*MAG_W +: MAG_W] <= magnitude ^ {MAG_W{lvl_neg[j]}};
             end
         end
     end
 
-    // stage 2: every lane indexes its channel's bank with its code
+    // stage 2: every lane indexes its channel's bank and the level signs with its code;
+    // the correction leaf counts the negative leaves of the output lane
     for (o = 0; o < PAR_OUT; o = o + 1) begin : g_out
+        wire [PAR_IN-1:0] negative;
         for (i = 0; i < PAR_IN; i = i + 1) begin : g_in
-            wire [16*PROD_W-1:0] channel_bank = bank_reg[i*16*PROD_W +: 16*PROD_W];
-            wire [3:0]           code         = codes_reg[(o*PAR_IN+i)*4 +: 4];
-            reg  [PROD_W-1:0]    prod_reg;
+            wire [16*MAG_W-1:0] channel_bank = bank_reg[i*16*MAG_W +: 16*MAG_W];
+            wire [3:0]          code         = codes_reg[(o*PAR_IN+i)*4 +: 4];
+            reg  [MAG_W-1:0]    value_reg;
+            reg                 neg_sel_reg;
             always @(posedge clk) begin
-                prod_reg <= select_level(channel_bank, code);
+                value_reg   <= select_level(channel_bank, code);
+                neg_sel_reg <= neg_reg[code];
             end
-            assign prod[(o*PAR_IN+i)*PROD_W +: PROD_W] = prod_reg;
+            assign negative[i] = neg_sel_reg;
+            assign leaves[(o*N_LEAVES + i)*LEAF_W +: LEAF_W] = {neg_sel_reg, value_reg};
         end
+        reg [CNT_W-1:0] count;
+        integer m;
+        always @* begin
+            count = {CNT_W{1'b0}};
+            for (m = 0; m < PAR_IN; m = m + 1) begin
+                count = count + {{(CNT_W-1){1'b0}}, negative[m]};
+            end
+        end
+        assign leaves[(o*N_LEAVES + PAR_IN)*LEAF_W +: LEAF_W] = {{(LEAF_W-CNT_W){1'b0}}, count};
     end
 endgenerate
 

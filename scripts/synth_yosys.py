@@ -2,15 +2,20 @@
 """Yosys synth_xilinx (xc7) of every convolution core at small parameter sets.
 
 Runs Debian yosys (/usr/bin/yosys, or $YOSYS) on conv_mult (with DSPs and with -nodsp),
-conv_shift (one-term pot4 and two-term apot6) and conv_plut, each at two parameter sets,
-two runs in parallel. Counts the mapped cells of the flattened netlist and writes
-build/synth/synth.json plus one log and stat per run under build/synth/<run>/.
+conv_shift (one-term pot4 and two-term apot6) and conv_plut (ios4), each at two parameter
+sets (p4x4, and p4x16 where PLUT's per-channel product bank is shared by 16 output lanes),
+--jobs runs at a time (default 2). Memories are kept small (H_MAX=W_MAX=8, CIN_MAX=16,
+COUT_MAX=32) so a run takes well under two minutes. Counts the mapped cells of the
+flattened netlist and writes <out>/synth.json (default build/synth) plus one log and stat
+per run under <out>/<run>/. The table gives LUT/FF/CARRY4/DSP/BRAM, LUTs per lane
+(PAR_IN*PAR_OUT) and the LUT ratio against MULT built with -nodsp at the same set.
 
 Exit status is non-zero if yosys fails, if MULT did not map onto DSP48E1, or if SHIFT or
 PLUT used any DSP48E1 (they must be multiplier-free).
 
     python scripts/synth_yosys.py            # both parameter sets
-    python scripts/synth_yosys.py --quick    # the small set only
+    python scripts/synth_yosys.py --quick    # the small set only (about 2 min on 2 cores)
+    python scripts/synth_yosys.py --out /tmp/s --widemux 5   # other dir / MUXF7/8 inference
 """
 from __future__ import annotations
 
@@ -37,12 +42,13 @@ CORES = {
     "shift_apot6":     ("conv_shift", {"W_BITS": 6, "EXP1_BITS": 2, "EXP2_BITS": 2}, False),
     "plut_ios4":       ("conv_plut",  {"W_BITS": 4, "LEVEL_EXP_MAX": 8}, False),
 }
-# parameter sets: small enough for a few minutes in total on two cores
+# parameter sets: small memories, so all ten runs take a few minutes on two cores; p4x16
+# shows PLUT with its per-channel product bank shared by 16 output lanes
 PARAM_SETS = {
-    "p4x4": {"PAR_IN": 4, "PAR_OUT": 4, "A_BITS": 8, "H_MAX": 8, "W_MAX": 8,
-             "CIN_MAX": 16, "COUT_MAX": 16},
-    "p8x8": {"PAR_IN": 8, "PAR_OUT": 8, "A_BITS": 8, "H_MAX": 16, "W_MAX": 16,
-             "CIN_MAX": 32, "COUT_MAX": 32},
+    "p4x4":  {"PAR_IN": 4, "PAR_OUT": 4, "A_BITS": 8, "H_MAX": 8, "W_MAX": 8,
+              "CIN_MAX": 16, "COUT_MAX": 16},
+    "p4x16": {"PAR_IN": 4, "PAR_OUT": 16, "A_BITS": 8, "H_MAX": 8, "W_MAX": 8,
+              "CIN_MAX": 16, "COUT_MAX": 32},
 }
 
 
@@ -84,17 +90,18 @@ def summarize(cells: dict) -> dict:
     }
 
 
-def run_one(yosys: str, core: str, pset: str) -> dict:
+def run_one(yosys: str, core: str, pset: str, out: Path, widemux: int) -> dict:
     top, core_params, nodsp = CORES[core]
     params = dict(PARAM_SETS[pset], **core_params)
     run = f"{core}-{pset}"
-    wdir = OUT / run
+    wdir = out / run
     wdir.mkdir(parents=True, exist_ok=True)
     chparam = " ".join(f"-chparam {k} {v}" for k, v in params.items())
     script = "\n".join([
         "read_verilog -defer " + " ".join(RTL),
         f"hierarchy -check -top {top} {chparam}",
-        f"synth_xilinx -family xc7 -top {top} -flatten" + (" -nodsp" if nodsp else ""),
+        f"synth_xilinx -family xc7 -top {top} -flatten" + (" -nodsp" if nodsp else "") +
+        (f" -widemux {widemux}" if widemux else ""),
         f"tee -o {wdir / 'stat.txt'} stat",
         "",
     ])
@@ -116,15 +123,23 @@ def run_one(yosys: str, core: str, pset: str) -> dict:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="only the small parameter set")
-    ap.add_argument("--jobs", type=int, default=2)
+    ap.add_argument("--jobs", type=int, default=2, help="yosys runs at a time (default 2)")
+    ap.add_argument("--out", type=Path, default=OUT, help=f"output directory (default {OUT})")
+    ap.add_argument("--widemux", type=int, default=0,
+                    help="pass -widemux N to synth_xilinx (MUXF7/MUXF8 inference; default off)")
     args = ap.parse_args()
     yosys = find_yosys()
     psets = ["p4x4"] if args.quick else list(PARAM_SETS)
     jobs = [(c, p) for p in psets for c in CORES]
-    OUT.mkdir(parents=True, exist_ok=True)
+    out = args.out.resolve()
+    out.mkdir(parents=True, exist_ok=True)
     results = []
-    with cf.ThreadPoolExecutor(max_workers=args.jobs) as pool:
-        futs = {pool.submit(run_one, yosys, c, p): (c, p) for c, p in jobs}
+    t_start = time.time()
+    # the slowest runs first, so two workers finish close together
+    slow_first = sorted(jobs, key=lambda j: (j[1] != psets[-1],
+                                             not j[0].startswith(("plut", "mult_int8_nodsp"))))
+    with cf.ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
+        futs = {pool.submit(run_one, yosys, c, p, out, args.widemux): (c, p) for c, p in slow_first}
         for fut in cf.as_completed(futs):
             r = fut.result()
             print(f"  {r['run']:28s} {'FAILED' if 'error' in r else 'done'} in {r['seconds']:.0f}s",
@@ -132,9 +147,18 @@ def main() -> int:
             results.append(r)
     order = {(c, p): i for i, (c, p) in enumerate(jobs)}
     results.sort(key=lambda r: order[(r["core"], r["params"])])
-    (OUT / "synth.json").write_text(json.dumps(
+    wall = round(time.time() - t_start, 1)
+    flow = "synth_xilinx -family xc7 -flatten" + (f" -widemux {args.widemux}" if args.widemux else "")
+    for r in results:
+        ref = next((x for x in results if x["core"] == "mult_int8_nodsp" and
+                    x["params"] == r["params"] and "error" not in x), None)
+        if "error" not in r:
+            r["LUT_per_lane"] = round(r["LUT"] / r["lanes"], 1)
+            r["LUT_vs_mult_nodsp"] = round(r["LUT"] / ref["LUT"], 3) if ref else None
+    (out / "synth.json").write_text(json.dumps(
         {"tool": subprocess.run([yosys, "-V"], capture_output=True, text=True).stdout.strip(),
-         "flow": "synth_xilinx -family xc7 -flatten", "runs": results}, indent=2))
+         "flow": flow, "param_sets": {p: PARAM_SETS[p] for p in psets},
+         "jobs": args.jobs, "wall_seconds": wall, "runs": results}, indent=2))
 
     failures = []
     hdr = f"{'core':18s} {'params':6s} {'LUT':>7s} {'FF':>7s} {'CARRY4':>7s} {'DSP':>5s} " \
@@ -144,10 +168,8 @@ def main() -> int:
         if "error" in r:
             failures.append(f"{r['run']}: yosys failed: {r['error']}")
             continue
-        ref = next((x for x in results if x["core"] == "mult_int8_nodsp" and
-                    x["params"] == r["params"] and "error" not in x), None)
-        per_lane = r["LUT"] / r["lanes"]
-        rel = f"{r['LUT'] / ref['LUT']:.2f}x" if ref and r["core"] != "mult_int8" else ""
+        per_lane = r["LUT_per_lane"]
+        rel = f"{r['LUT_vs_mult_nodsp']:.2f}x" if r["LUT_vs_mult_nodsp"] is not None else ""
         print(f"{r['core']:18s} {r['params']:6s} {r['LUT']:7d} {r['FF']:7d} {r['CARRY4']:7d} "
               f"{r['DSP48E1']:5d} {r['BRAM']:5d} {r['LUTRAM']:7d} {per_lane:9.1f} {rel:>9s}")
         if r["core"] == "mult_int8" and r["DSP48E1"] == 0:
@@ -156,7 +178,9 @@ def main() -> int:
             failures.append(f"{r['run']}: {r['DSP48E1']} DSP48E1 in a multiplier-free core")
         if r["nodsp"] and r["DSP48E1"] != 0:
             failures.append(f"{r['run']}: -nodsp still used DSP48E1")
-    print(f"\nwrote {OUT / 'synth.json'}")
+    missing = [f"{c}-{p}" for c, p in jobs if not any(r["run"] == f"{c}-{p}" for r in results)]
+    failures += [f"{m}: no result" for m in missing]
+    print(f"\nwrote {out / 'synth.json'} ({flow}; wall time {wall:.0f}s, {args.jobs} jobs)")
     for f in failures:
         print("ERROR:", f, file=sys.stderr)
     return 1 if failures else 0
