@@ -1,0 +1,1 @@
+"""Shared glue for the cocotb/Verilator testbenches: tool environment, builds, vector streams."""

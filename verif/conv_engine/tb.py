@@ -1,0 +1,184 @@
+"""Testbench for the conv3x3 cores (conv_mult / conv_shift / conv_plut), alexforencich style.
+
+Drives the engine through cocotbext-axi models: AxiLiteMaster for control, AxiStreamSource for the
+activation and weight streams (one frame element = one lane), AxiStreamSink for the output. The
+expected values come only from a pymodel vector set; nothing is recomputed here.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import random
+from collections.abc import Iterator
+
+import cocotb
+import numpy as np
+from cocotb.clock import Clock
+from cocotb.triggers import ClockCycles, RisingEdge, with_timeout
+from cocotbext.axi import (
+    AxiLiteBus,
+    AxiLiteMaster,
+    AxiStreamBus,
+    AxiStreamFrame,
+    AxiStreamSink,
+    AxiStreamSource,
+)
+from common.streams import (
+    OUT_LANE_BITS,
+    CoreShape,
+    act_frame,
+    describe_mismatches,
+    expected_tile,
+    out_lanes,
+    weight_frame,
+)
+from common.vector_sets import dims
+
+# AXI-Lite register map (docs/engine.md)
+REG_CTRL, REG_STATUS, REG_H, REG_W, REG_CIN, REG_COUT, REG_MODE, REG_CYCLES, REG_INFO = (
+    0x00, 0x04, 0x08, 0x0C, 0x10, 0x14, 0x18, 0x1C, 0x20)
+STATUS_BUSY, STATUS_DONE, STATUS_ERROR, STATUS_PENDING = 1, 2, 4, 8
+MODE_ACC, MODE_REQUANT = 0, 1
+CLOCK_NS = 4
+
+
+def random_pauses(rng: random.Random, probability: float) -> Iterator[bool]:
+    """Pause pattern for idle / back-pressure: True with `probability`, in random bursts."""
+    while True:
+        burst = rng.randint(1, 8)
+        yield from itertools.repeat(rng.random() < probability, burst)
+
+
+class Layer:
+    """One layer's streams and expectations, cut from a vector set for a given core shape."""
+
+    def __init__(self, name: str, vs, core: CoreShape, mode: int, cout: int | None = None):
+        self.name = name
+        self.cin, full_cout, self.h, self.w = dims(vs)
+        # A prefix of the output channels is a valid sub-layer: its accumulators do not change.
+        self.cout = full_cout if cout is None else cout
+        self.mode = mode
+        self.core = core
+        self.tiles = self.cout // core.par_out
+        self.act = act_frame(vs.act)
+        self.wgt = [weight_frame(core, vs.wcode, vs.bias, vs.shift, vs.level_desc, t)
+                    for t in range(self.tiles)]
+        expected = vs.acc if mode == MODE_ACC else vs.out
+        self.expected = [expected_tile(expected, core, t) for t in range(self.tiles)]
+        if mode == MODE_ACC and np.abs(vs.acc).max() >= 1 << (OUT_LANE_BITS - 1):
+            raise ValueError(f"{name}: accumulators do not fit the 32-bit output lanes")
+
+    @property
+    def ideal_cycles(self) -> int:
+        return self.core.ideal_cycles(self.cin, self.cout, self.h, self.w)
+
+    def __str__(self) -> str:
+        mode = "acc" if self.mode == MODE_ACC else "out"
+        return f"{self.name}[{self.cin}->{self.cout} {self.h}x{self.w} {mode}]"
+
+
+class TB:
+    def __init__(self, dut, core: CoreShape):
+        self.dut = dut
+        self.core = core
+        self.log = logging.getLogger("cocotb.tb")
+        self.log.setLevel(logging.INFO)
+        cocotb.start_soon(Clock(dut.clk, CLOCK_NS, unit="ns").start())
+        self.act_source = AxiStreamSource(AxiStreamBus.from_prefix(dut, "s_axis_act"), dut.clk, dut.rst,
+                                          byte_size=core.a_bits)
+        self.wgt_source = AxiStreamSource(AxiStreamBus.from_prefix(dut, "s_axis_wgt"), dut.clk, dut.rst,
+                                          byte_size=core.w_bits)
+        self.out_sink = AxiStreamSink(AxiStreamBus.from_prefix(dut, "m_axis_out"), dut.clk, dut.rst,
+                                      byte_size=OUT_LANE_BITS)
+        self.axil = AxiLiteMaster(AxiLiteBus.from_prefix(dut, "s_axil"), dut.clk, dut.rst)
+        for model in (self.act_source, self.wgt_source, self.out_sink, self.axil.write_if, self.axil.read_if):
+            model.log.setLevel(logging.WARNING)  # per-frame logging of 100k-lane frames is slow
+
+    def set_idle_generator(self, make_generator=None):
+        """Idle cycles on both input streams; `make_generator()` is called once per stream."""
+        for source in (self.act_source, self.wgt_source):
+            source.set_pause_generator(make_generator() if make_generator else None)
+
+    def set_backpressure_generator(self, make_generator=None):
+        self.out_sink.set_pause_generator(make_generator() if make_generator else None)
+
+    def set_random_stalls(self, seed: int, idle: float, backpressure: float):
+        rng = random.Random(seed)
+        self.set_idle_generator(lambda: random_pauses(random.Random(rng.random()), idle))
+        self.set_backpressure_generator(lambda: random_pauses(random.Random(rng.random()), backpressure))
+
+    def clear_stalls(self):
+        self.set_idle_generator(None)
+        self.set_backpressure_generator(None)
+        for model in (self.act_source, self.wgt_source, self.out_sink):
+            model.pause = False  # removing a generator leaves its last pause value in place
+
+    async def cycle_reset(self, cycles: int = 8):
+        self.dut.rst.value = 1
+        await ClockCycles(self.dut.clk, cycles)
+        self.dut.rst.value = 0
+        # the stream models keep their queues across reset; drop what belonged to the old run
+        for model in (self.act_source, self.wgt_source, self.out_sink):
+            model.clear()
+        await ClockCycles(self.dut.clk, cycles)
+
+    async def read_reg(self, addr: int) -> int:
+        return int.from_bytes((await self.axil.read(addr, 4)).data, "little")
+
+    async def write_reg(self, addr: int, value: int):
+        await self.axil.write(addr, int(value).to_bytes(4, "little"))
+
+    async def configure(self, cin: int, cout: int, h: int, w: int, mode: int):
+        for addr, value in ((REG_H, h), (REG_W, w), (REG_CIN, cin), (REG_COUT, cout), (REG_MODE, mode)):
+            await self.write_reg(addr, value)
+
+    async def start(self):
+        await self.write_reg(REG_CTRL, 1)
+
+    def queue_streams(self, layer: Layer):
+        """Queue all of a layer's input frames: the map once per output tile, each tile's weights."""
+        for t in range(layer.tiles):
+            self.wgt_source.send_nowait(AxiStreamFrame(layer.wgt[t]))
+            self.act_source.send_nowait(AxiStreamFrame(layer.act))
+
+    async def collect(self, layer: Layer, timeout_cycles: int) -> list[np.ndarray]:
+        """The layer's output frames (one per tile) as [pixels, PAR_OUT] lane arrays."""
+        frames = []
+        for _ in range(layer.tiles):
+            frame = await with_timeout(self.out_sink.recv(), timeout_cycles * CLOCK_NS, "ns")
+            frames.append(out_lanes(frame.tdata, self.core.par_out, signed=layer.mode == MODE_ACC))
+        return frames
+
+    async def wait_done(self, timeout_cycles: int):
+        """Wait for STATUS.done (the `done` port mirrors it) at most timeout_cycles."""
+        async def done_high():
+            while not int(self.dut.done.value):
+                await RisingEdge(self.dut.clk)
+        await with_timeout(done_high(), timeout_cycles * CLOCK_NS, "ns")
+
+    def check(self, layer: Layer, frames: list[np.ndarray]) -> list[str]:
+        problems = []
+        for t, (got, want) in enumerate(zip(frames, layer.expected, strict=True)):
+            problems += describe_mismatches(got, want, layer.w, t, self.core.par_out)
+        return [f"{layer}: {p}" for p in problems]
+
+    def timeout_for(self, layer: Layer, stalled: bool) -> int:
+        # generous: stalls can slow a layer several-fold; a hang still ends the test quickly
+        return layer.ideal_cycles * (12 if stalled else 3) + 20_000
+
+    async def run_layer(self, layer: Layer, stalled: bool = False) -> int:
+        """Configure, start, stream, collect and check one layer; returns CYCLES."""
+        await self.configure(layer.cin, layer.cout, layer.h, layer.w, layer.mode)
+        await self.start()
+        self.queue_streams(layer)
+        timeout = self.timeout_for(layer, stalled)
+        frames = await self.collect(layer, timeout)
+        await self.wait_done(timeout)
+        problems = self.check(layer, frames)
+        assert not problems, "output mismatches:\n  " + "\n  ".join(problems)
+        status = await self.read_reg(REG_STATUS)
+        assert status & (STATUS_BUSY | STATUS_ERROR) == 0, f"{layer}: STATUS {status:#x} after done"
+        assert self.out_sink.empty(), f"{layer}: {self.out_sink.count()} unexpected extra output frames"
+        return await self.read_reg(REG_CYCLES)
+

@@ -1,0 +1,92 @@
+"""pytest runners: every core x HDL parameter set, each in its own Verilator build.
+
+One model is built per (core, A_BITS, parameter set) and reused by the three test groups (each a
+separate simulator run, so xdist can spread them). Seeds for the stall tests: CONV_SIM_SEEDS
+(comma-separated, default 1,2,3). Waves: WAVES=1 (FST, in build/sim/<name>-fst/runs/<group>/).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict
+
+import pytest
+from common.runner import build_model, run_cocotb
+from common.sim_env import RTL_DIR, sim_tools_missing
+from common.streams import CoreShape
+from common.vector_sets import CORES, dims, load_set, manifests, tile_sets, vectors_missing
+
+pytestmark = pytest.mark.sim
+
+# (PAR_IN, PAR_OUT, H_MAX, W_MAX, CIN_MAX, COUT_MAX): small/unbalanced/wide; maxima differ so the
+# limit checks and address arithmetic see several shapes.
+PARAM_SETS = {
+    "p4x4": (4, 4, 16, 16, 64, 64),
+    "p8x2": (8, 2, 12, 20, 128, 64),
+    "p16x16": (16, 16, 28, 28, 256, 512),
+}
+TEST_GROUPS = {
+    "clean": ["test_clean", "test_info"],
+    "stalls": ["test_random_stalls"],
+    "control": ["test_reset_mid_stream", "test_back_to_back", "test_config_errors"],
+}
+MAX_SETS_PER_BUILD = 2  # the smallest fitting set + the smallest of another shape keep it short
+
+
+def seeds() -> list[int]:
+    return [int(s) for s in os.environ.get("CONV_SIM_SEEDS", "1,2,3").split(",") if s.strip()]
+
+
+def rtl_sources(toplevel: str) -> list:
+    sources = sorted(RTL_DIR.glob("*.v")) + sorted(RTL_DIR.glob("*.vlt"))  # lint.vlt: the RTL's waivers
+    if not any(p.stem == toplevel for p in sources):
+        pytest.skip(f"{RTL_DIR}/{toplevel}.v does not exist yet")
+    return sources
+
+
+def sets_for(core_name: str, shape: tuple[int, ...]) -> dict[int, list[str]]:
+    """a_bits -> names of tile vector sets this core + parameter set can run."""
+    par_in, par_out, h_max, w_max, cin_max, cout_max = shape
+    by_a_bits: dict[int, list[str]] = {}
+    for name in tile_sets(CORES[core_name]):
+        cin, cout, h, w = dims(load_set(name))
+        if (cin % par_in == 0 and cout % par_out == 0 and cin <= cin_max and cout <= cout_max
+                and h <= h_max and w <= w_max):
+            by_a_bits.setdefault(int(manifests()[name]["a_bits"]), []).append(name)
+    return {a: pick_sets(names) for a, names in by_a_bits.items()}
+
+
+def pick_sets(names: list[str]) -> list[str]:
+    """The smallest set, then the smallest one of other dimensions (back-to-back needs both)."""
+    picked = names[:1]
+    for name in names[1:]:
+        other_shape = all(dims(load_set(name)) != dims(load_set(p)) for p in picked)
+        if len(picked) < MAX_SETS_PER_BUILD and other_shape:
+            picked.append(name)
+    return picked
+
+
+@pytest.mark.parametrize("group", list(TEST_GROUPS))
+@pytest.mark.parametrize("param_set", list(PARAM_SETS))
+@pytest.mark.parametrize("core_name", list(CORES))
+def test_conv_core(core_name: str, param_set: str, group: str):
+    why = sim_tools_missing() or vectors_missing()
+    if why:
+        pytest.skip(why)
+    core = CORES[core_name]
+    shape = PARAM_SETS[param_set]
+    by_a_bits = sets_for(core_name, shape)
+    if not by_a_bits:
+        pytest.skip(f"no {core_name} tile vector set fits {param_set} {shape}; run `make vectors`")
+    sources = rtl_sources(core.toplevel)
+    par_in, par_out, h_max, w_max, cin_max, cout_max = shape
+    for a_bits, names in sorted(by_a_bits.items()):
+        hdl = CoreShape(par_in, par_out, a_bits, core.w_bits, h_max, w_max, cin_max, cout_max)
+        parameters = {"PAR_IN": par_in, "PAR_OUT": par_out, "A_BITS": a_bits, "H_MAX": h_max, "W_MAX": w_max,
+                      "CIN_MAX": cin_max, "COUT_MAX": cout_max} | core.hdl_parameters()
+        build = build_model(f"{core_name}-a{a_bits}-{param_set}", core.toplevel, sources, parameters)
+        config = {"core": asdict(hdl), "sets": names, "seeds": seeds(),
+                  "max_abs_weight": core.max_abs_weight()}
+        run_cocotb(build, core.toplevel, "conv_engine.cocotb_conv_engine", run_name=group,
+                   testcase=TEST_GROUPS[group], env={"CONV_TB_CONFIG": json.dumps(config)})

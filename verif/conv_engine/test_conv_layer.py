@@ -1,0 +1,39 @@
+"""Whole conv8 layer (256->512, 28x28, real data) per core through the file-driven harness.
+
+Python only clocks, resets and waits for `done`; the output file is compared in full with the
+vector set's acc (MODE=0) and out (MODE=1). Prints cycles, ideal, efficiency, wall time, cycles/s.
+"""
+
+from __future__ import annotations
+
+import pytest
+from common.layer_run import run_layer_cocotb
+from common.sim_env import HARNESS_DIR, sim_tools_missing
+from common.vector_sets import MAKE_VECTORS_HINT, resolve_layer_set
+
+pytestmark = [pytest.mark.sim, pytest.mark.slow]
+
+LAYER_CASES = [  # (core, whole-layer vector set; its "-norefit" export if that is all there is)
+    ("mult-int8", "int8-dense"),
+    ("shift-pot4", "pot4-dense"),
+    ("shift-pot4", "pot4-krp"),
+    ("shift-apot6", "apot6-dense"),
+    ("plut-ios4", "ios4-dense"),
+]
+
+
+@pytest.mark.parametrize("mode", [0, 1])
+@pytest.mark.parametrize(("core_name", "set_name"), LAYER_CASES)
+def test_whole_layer(core_name: str, set_name: str, mode: int):
+    why = sim_tools_missing()
+    if why:
+        pytest.skip(why)
+    if not (HARNESS_DIR / "conv_harness.v").exists():
+        pytest.skip("verif/harness/conv_harness.v does not exist yet")
+    found = resolve_layer_set(set_name)
+    if found is None:
+        pytest.skip(f"vector set {set_name} missing: {MAKE_VECTORS_HINT}")
+    r = run_layer_cocotb(core_name, found, mode)
+    print(f"\n{core_name} {found} MODE={mode}: {r['outputs']} outputs bit-exact; cycles {r['cycles']}, "
+          f"ideal {r['ideal']}, efficiency {r['efficiency']:.4f}, wall {r['wall_s']:.1f} s, "
+          f"{r['sim_cycles_per_s'] / 1e3:.0f} k simulated cycles/s")
