@@ -38,6 +38,20 @@ for entry in "${CONFIGS[@]}"; do
   fi
 done
 
+# The whole-layer harness (testbench code, but held to the same standard), with and without
+# its internal clock.
+for def in "" "-DHARNESS_CLOCK"; do
+  # shellcheck disable=SC2086
+  if out=$(verilator --lint-only -Wall --timing $def -Irtl rtl/lint.vlt verif/harness/harness.vlt \
+           verif/harness/conv_harness.v --top-module conv_harness 2>&1); then
+    echo "ok    conv_harness $def"
+  else
+    echo "FAIL  conv_harness $def"
+    echo "$out" | grep -E '^%' | head -30
+    fail=1
+  fi
+done
+
 if [ "$fail" -ne 0 ]; then
   echo "lint: FAILED" >&2
   exit 1

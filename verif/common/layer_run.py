@@ -18,7 +18,6 @@ from .sim_env import HARNESS_DIR, MAKE_OVERRIDES, RTL_DIR, verilator_env
 from .streams import CoreShape
 from .vector_sets import CORES, CoreKind, dims, load_set, set_dir
 
-HARNESS_WAIVERS = Path(__file__).resolve().parent / "harness_waivers.vlt"
 
 LAYER_PAR = 16  # PAR_IN = PAR_OUT for whole-layer runs
 ARITH = {"conv_mult": 0, "conv_shift": 1, "conv_plut": 2}
@@ -26,7 +25,7 @@ ARITH = {"conv_mult": 0, "conv_shift": 1, "conv_plut": 2}
 
 def harness_sources() -> list:
     return (sorted(RTL_DIR.glob("*.v")) + sorted(RTL_DIR.glob("*.vlt"))
-            + [HARNESS_DIR / "conv_harness.v"] + sorted(HARNESS_DIR.glob("*.vlt")) + [HARNESS_WAIVERS])
+            + [HARNESS_DIR / "conv_harness.v"] + sorted(HARNESS_DIR.glob("*.vlt")))
 
 
 def harness_parameters(core: CoreKind, a_bits: int) -> dict[str, int]:

@@ -59,10 +59,12 @@ module conv_harness #(
 );
 
 `ifdef HARNESS_CLOCK
-reg clk = 1'b0;
-reg rst = 1'b1;
+reg clk;
+reg rst;
 always #5 clk = ~clk;
 initial begin
+    clk = 1'b0;
+    rst = 1'b1;
     repeat (5) @(posedge clk);
     #1 rst = 1'b0;      // release between edges: no race with the clocked logic
 end
@@ -456,8 +458,15 @@ always @(posedge clk) begin
             $finish;
 `endif
         end
+        // an AXI-Lite SLVERR/DECERR on any configuration access is a failure
+        if ((axil_bvalid && axil_bready && axil_bresp != 2'b00) ||
+            (axil_rvalid && axil_rready && axil_rresp != 2'b00)) begin
+            $display("conv_harness: ERROR: AXI-Lite error response");
+            error <= 1'b1;
+        end
         if (run_cycles == timeout && !done) begin
-            $display("conv_harness: ERROR: timeout after %0d cycles (beats=%0d)", run_cycles, beats);
+            $display("conv_harness: ERROR: timeout after %0d cycles (beats=%0d, busy=%0d)",
+                     run_cycles, beats, dut_busy);
             error     <= 1'b1;
             timed_out <= 1'b1;
         end
