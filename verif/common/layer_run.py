@@ -18,7 +18,6 @@ from .sim_env import HARNESS_DIR, MAKE_OVERRIDES, RTL_DIR, verilator_env
 from .streams import CoreShape
 from .vector_sets import CORES, CoreKind, dims, load_set, set_dir
 
-
 LAYER_PAR = 16  # PAR_IN = PAR_OUT for whole-layer runs
 ARITH = {"conv_mult": 0, "conv_shift": 1, "conv_plut": 2}
 
