@@ -46,6 +46,28 @@ def pot_value(sign: np.ndarray, mag: np.ndarray) -> np.ndarray:
     return np.where(sign.astype(bool), -val, val).astype(np.int64)
 
 
+def check_codes(codes: np.ndarray, w_bits: int) -> np.ndarray:
+    """The codes as int64, or CodeFormatError if any does not fit w_bits."""
+    c = np.asarray(codes)
+    if c.size and (c.min() < 0 or c.max() >= (1 << w_bits)):
+        raise CodeFormatError(f"codes out of range for w_bits={w_bits}: [{c.min()}, {c.max()}]")
+    return c.astype(np.int64)
+
+
+def pot_fields(codes: np.ndarray, scheme: str, exp1_bits: int, exp2_bits: int = 0
+               ) -> list[tuple[np.ndarray, np.ndarray, int]]:
+    """(sign, magnitude field, field width) of each power-of-two term of pot / apot codes."""
+    c = np.asarray(codes, dtype=np.int64)
+    if scheme == "pot":
+        return [(c >> exp1_bits, c & ((1 << exp1_bits) - 1), exp1_bits)]
+    if scheme == "apot":
+        lo = c & ((1 << (exp2_bits + 1)) - 1)
+        hi = c >> (exp2_bits + 1)
+        return [(hi >> exp1_bits, hi & ((1 << exp1_bits) - 1), exp1_bits),
+                (lo >> exp2_bits, lo & ((1 << exp2_bits) - 1), exp2_bits)]
+    raise CodeFormatError(f"{scheme!r} codes have no power-of-two fields")
+
+
 def level_values(level_desc: np.ndarray) -> np.ndarray:
     """Integer levels of 8-bit ios descriptors {neg, mant[2:0], exp[3:0]}."""
     d = np.asarray(level_desc, dtype=np.int64)
@@ -77,19 +99,11 @@ def decode(codes: np.ndarray, scheme: str, w_bits: int, exp1_bits: int = 0,
            exp2_bits: int = 0, level_desc: np.ndarray | None = None) -> np.ndarray:
     """Integer weights (int32) of the codes, exactly as the hardware reads them."""
     check_format(scheme, w_bits, exp1_bits, exp2_bits)
-    c = np.asarray(codes)
-    if c.size and (c.min() < 0 or c.max() >= (1 << w_bits)):
-        raise CodeFormatError(f"codes out of range for w_bits={w_bits}: [{c.min()}, {c.max()}]")
-    c = c.astype(np.int64)
+    c = check_codes(codes, w_bits)
     if scheme == "int":
         out = np.where(c >= (1 << (w_bits - 1)), c - (1 << w_bits), c)
-    elif scheme == "pot":
-        out = pot_value(c >> exp1_bits, c & ((1 << exp1_bits) - 1))
-    elif scheme == "apot":
-        lo = c & ((1 << (exp2_bits + 1)) - 1)
-        hi = c >> (exp2_bits + 1)
-        out = pot_value(hi >> exp1_bits, hi & ((1 << exp1_bits) - 1)) + \
-            pot_value(lo >> exp2_bits, lo & ((1 << exp2_bits) - 1))
+    elif scheme in ("pot", "apot"):
+        out = sum(pot_value(sign, mag) for sign, mag, _ in pot_fields(c, scheme, exp1_bits, exp2_bits))
     else:
         if level_desc is None:
             raise CodeFormatError("ios codes need the 16 level descriptors")

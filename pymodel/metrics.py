@@ -103,13 +103,8 @@ def storage_bits(layer: QuantizedLayer) -> dict:
 
 def _terms(layer: QuantizedLayer) -> np.ndarray:
     """Nonzero power-of-two terms of each apot/pot weight (0, 1 or 2)."""
-    c = layer.codes.astype(np.int64)
-    if layer.scheme == "pot":
-        return (c & ((1 << layer.exp1_bits) - 1) > 0).astype(np.int64)
-    lo = c & ((1 << (layer.exp2_bits + 1)) - 1)
-    hi = c >> (layer.exp2_bits + 1)
-    return ((hi & ((1 << layer.exp1_bits) - 1)) > 0).astype(np.int64) + \
-        ((lo & ((1 << layer.exp2_bits) - 1)) > 0).astype(np.int64)
+    fields = codefmt.pot_fields(layer.codes, layer.scheme, layer.exp1_bits, layer.exp2_bits)
+    return sum((mag > 0).astype(np.int64) for _, mag, _ in fields)
 
 
 def op_counts(layer: QuantizedLayer, h: int = 28, w: int = 28) -> dict:

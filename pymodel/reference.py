@@ -165,9 +165,7 @@ def shift_add_terms(
     planes dropped.
     """
     C.check_format(scheme, w_bits, exp1_bits, exp2_bits)
-    c = np.asarray(codes).astype(np.int64)
-    if c.size and (c.min() < 0 or c.max() >= (1 << w_bits)):
-        raise C.CodeFormatError(f"codes out of range for w_bits={w_bits}: [{c.min()}, {c.max()}]")
+    c = C.check_codes(codes, w_bits)
     terms: list[tuple[int, np.ndarray]] = []
 
     def pot_terms(sign: np.ndarray, mag: np.ndarray, e_bits: int) -> None:
@@ -179,13 +177,9 @@ def shift_add_terms(
         for bit in range(w_bits):
             plane = ((c >> bit) & 1).astype(np.int8)
             terms.append((bit, -plane if bit == w_bits - 1 else plane))
-    elif scheme == "pot":
-        pot_terms(c >> exp1_bits, c & ((1 << exp1_bits) - 1), exp1_bits)
-    elif scheme == "apot":
-        lo = c & ((1 << (exp2_bits + 1)) - 1)
-        hi = c >> (exp2_bits + 1)
-        pot_terms(hi >> exp1_bits, hi & ((1 << exp1_bits) - 1), exp1_bits)
-        pot_terms(lo >> exp2_bits, lo & ((1 << exp2_bits) - 1), exp2_bits)
+    elif scheme in ("pot", "apot"):
+        for sign, mag, e_bits in C.pot_fields(c, scheme, exp1_bits, exp2_bits):
+            pot_terms(sign, mag, e_bits)
     else:  # ios: level j = (-1)^neg * mant * 2^exp, mant as one or two power-of-two terms
         if level_desc is None:
             raise C.CodeFormatError("ios codes need the 16 level descriptors")
