@@ -13,6 +13,7 @@ import math
 import os
 import sys
 import time
+import zlib
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -20,11 +21,12 @@ import numpy as np
 from tqdm import tqdm
 
 from . import reference as R
+from . import stress as S
 from . import vectors as V
 from .types import QuantizedLayer
 
 HARDWARE_SCHEMES = ("int8", "int4", "pot4", "apot6", "ios4")  # the schemes the RTL cores implement
-TILE_PRUNINGS = ("dense", "krp")
+TILE_PRUNINGS = ("dense", "krp", "ikr")
 # (name, cin range, cout range, y range, x range): a square tile and one with unequal dims
 TILE_SHAPES = (
     ("t32x32x8x8", (0, 32), (0, 32), (10, 18), (10, 18)),
@@ -283,6 +285,12 @@ def run_export(args, progress: bool = True) -> tuple[list[Path], dict]:
                 )
             )
         timing["tiles_s"] = time.perf_counter() - t3
+
+    if args.stress:
+        t4 = time.perf_counter()
+        paths += export_stress_sets(args, out, scheme_names, prunings, conv8, layers)
+        timing["stress_s"] = time.perf_counter() - t4
+    timing["stale_removed"] = V.remove_stale_sets(out)
     timing["layers_s"], timing["write_s"], timing["n_full"] = t_layers, t_write, len(jobs)
     header = {
         "weights_source": conv8.source,
@@ -296,6 +304,54 @@ def run_export(args, progress: bool = True) -> tuple[list[Path], dict]:
     V.write_index(out, paths, header)
     timing["total_s"] = time.perf_counter() - t0
     return paths, timing
+
+
+def export_stress_sets(args, out: Path, scheme_names, prunings, conv8, layers: dict) -> list[Path]:
+    """The synthetic stress sets (pymodel.stress) of the hardware schemes; IKR draws from the real
+    layer's pattern library (taken from an exported IKR layer, else recomputed from conv8)."""
+    schemes, _ = _import_quantizers()
+    patterns = None
+    if "ikr" in prunings and "ikr" in S.STRESS_PRUNINGS:
+        patterns = next((lay.patterns for (_, p, _), lay in layers.items() if p == "ikr"), None)
+        if patterns is None:
+            patterns = schemes.make_mask(conv8.weight, "ikr")[1]["patterns"]
+    paths = []
+    for tag in HARDWARE_SCHEMES:
+        if tag not in scheme_names:
+            continue
+        spec = schemes.SCHEMES[tag]
+        for pruning in S.STRESS_PRUNINGS:
+            if pruning not in prunings:
+                continue
+            for shape in S.STRESS_SHAPES:
+                name = V.stress_set_name(tag, pruning, *shape, args.a_bits)
+                seed = zlib.crc32(f"{args.seed}:{name}".encode())  # stable whatever subset is exported
+                st = S.make_stress_set(
+                    tag,
+                    spec.kind,
+                    spec.w_bits,
+                    spec.exp1_bits,
+                    spec.exp2_bits,
+                    pruning,
+                    shape,
+                    seed,
+                    patterns,
+                    args.a_bits,
+                )
+                paths.append(
+                    V.export_vectors(
+                        out,
+                        st.layer,
+                        st.act,
+                        st.a_bits,
+                        st.bias_int,
+                        st.shift,
+                        st.residual,
+                        st.meta,
+                        name=st.name,
+                    )
+                )
+    return paths
 
 
 _CONVS_MEMO: dict = {}
@@ -316,6 +372,10 @@ def cmd_export(args) -> int:
         f"wrote {len(paths)} vector sets to {args.out} (index {Path(args.out) / 'index.json'}) "
         f"in {timing['total_s']:.1f} s"
     )
+    stale = timing["stale_removed"]
+    if stale:
+        shown = ", ".join(stale[:4]) + (", ..." if len(stale) > 4 else "")
+        print(f"removed {len(stale)} sets of an older format version from {args.out} ({shown})")
     return 0
 
 
@@ -484,7 +544,8 @@ def cmd_bench(args) -> int:
     print(
         f"export (warm caches): {len(paths)} sets ({n_full} full-layer) in {timing['total_s']:.2f} s  "
         f"[inputs {timing['inputs_s']:.2f} s, layers from cache {timing['layers_s']:.2f} s, full-layer "
-        f"acc+files {timing['write_s']:.2f} s, tiles {timing.get('tiles_s', 0):.2f} s]  target <= 10 s"
+        f"acc+files {timing['write_s']:.2f} s, tiles {timing.get('tiles_s', 0):.2f} s, "
+        f"stress {timing.get('stress_s', 0):.2f} s]  target <= 10 s"
     )
     conv8, acts, _ = _load_inputs(args, args.a_bits)
     schemes, _ = _import_quantizers()
@@ -527,7 +588,9 @@ def cmd_check(args) -> int:
         vs = V.load_vectors(p, check_acc=not args.fast)
         print(
             f"ok  {vs.name}  [{vs.dims['cout']}x{vs.dims['cin']}x{vs.dims['h']}x{vs.dims['w']}, "
-            f"a_bits={vs.a_bits}, acc_bits={vs.acc_bits}]"
+            f"a_bits={vs.a_bits}, acc_bits={vs.acc_bits}, pruning={vs.manifest['pruning']}"
+            + (", synthetic stress" if vs.manifest["stress"] else "")
+            + "]"
         )
     return 0
 
@@ -571,6 +634,12 @@ def build_parser() -> argparse.ArgumentParser:
     common(p)
     p.add_argument("--refit", action=argparse.BooleanOptionalAction, default=True)
     p.add_argument("--tiles", action=argparse.BooleanOptionalAction, default=True)
+    p.add_argument(
+        "--stress",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="also write the synthetic edge-case sets (*-stress-*, default on)",
+    )
     p.set_defaults(func=cmd_export)
 
     p = sub.add_parser("report", help="accuracy / storage / op-count table of every scheme x pruning")
@@ -594,7 +663,7 @@ def build_parser() -> argparse.ArgumentParser:
         default=True,
         help="time the default set (refit on) or the all-norefit set",
     )
-    p.set_defaults(func=cmd_bench, tiles=True)
+    p.set_defaults(func=cmd_bench, tiles=True, stress=True)
 
     p = sub.add_parser(
         "check", help="validate vector sets (a set directory, or an export dir with index.json)"

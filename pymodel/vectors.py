@@ -18,7 +18,7 @@ from . import reference as R
 from .types import QuantizedLayer
 
 FORMAT = "conv-vectors"
-VERSION = 1
+VERSION = 2
 MANIFEST = "manifest.json"
 NPZ = "vectors.npz"
 A_BITS_RANGE = (4, 8)  # docs/engine.md: activations are unsigned A_BITS, 4..8
@@ -37,6 +37,27 @@ HEX_FILES = {
     "acc.hex": ("acc", True, "co,y,x"),
     "out.hex": ("out", False, "co,y,x"),
 }
+# pruning metadata, only in sets of that pruning (the HLS testbench reads them; it cannot read npz)
+PRUNING_HEX_FILES = {
+    "krp": {"rowidx.hex": ("row_idx", False, "co,ci")},
+    "ikr": {"patid.hex": ("pattern_id", False, "co,ci"), "patterns.hex": ("patterns", False, "p")},
+}
+
+
+def hex_files(pruning: str) -> dict[str, tuple[str, bool, str]]:
+    """The hex files of a set with this pruning: name -> (npz key, signed, order)."""
+    return {**HEX_FILES, **PRUNING_HEX_FILES.get(pruning, {})}
+
+
+def pattern_id_bits(n_patterns: int) -> int:
+    """Width of an IKR pattern id: max(1, ceil(log2 P))."""
+    return max(1, (int(n_patterns) - 1).bit_length())
+
+
+def pattern_masks(patterns: np.ndarray) -> np.ndarray:
+    """IKR patterns [P,3,3] as 9-bit masks, bit ky*3+kx set where the pattern keeps the tap."""
+    p = np.asarray(patterns, bool).reshape(-1, 9).astype(np.int64)
+    return (p << np.arange(9)).sum(axis=1)
 
 
 class VectorFormatError(ValueError):
@@ -141,9 +162,11 @@ def read_hex(path: str | Path, bits: int, signed: bool) -> np.ndarray:
     return out
 
 
-def hex_widths(w_bits: int, a_bits: int, acc_bits: int) -> dict[str, int]:
+def hex_widths(
+    w_bits: int, a_bits: int, acc_bits: int, pruning: str = "dense", n_patterns: int = 0
+) -> dict[str, int]:
     """Field width of each hex file; acc is 32-bit unless the layer's accumulator is wider."""
-    return {
+    widths = {
         "act.hex": a_bits,
         "wcode.hex": w_bits,
         "bias.hex": 32,
@@ -153,12 +176,23 @@ def hex_widths(w_bits: int, a_bits: int, acc_bits: int) -> dict[str, int]:
         "acc.hex": max(32, acc_bits),
         "out.hex": 8,
     }
+    if pruning == "krp":
+        widths["rowidx.hex"] = 2
+    if pruning == "ikr":
+        widths["patid.hex"] = pattern_id_bits(n_patterns)
+        widths["patterns.hex"] = 9
+    return widths
 
 
 def hex_array(name: str, arrays: dict[str, np.ndarray]) -> np.ndarray:
-    """The npz array in the hex file's documented order (act is stream order y, x, ci)."""
-    key = HEX_FILES[name][0]
-    return arrays[key].transpose(1, 2, 0) if key == "act" else arrays[key]
+    """The npz array in the hex file's documented order (act is stream order y, x, ci; the IKR
+    patterns are 9-bit masks)."""
+    key = {**HEX_FILES, **PRUNING_HEX_FILES["krp"], **PRUNING_HEX_FILES["ikr"]}[name][0]
+    if key == "act":
+        return arrays[key].transpose(1, 2, 0)
+    if key == "patterns":
+        return pattern_masks(arrays[key])
+    return arrays[key]
 
 
 # ----------------------------------------------------------------------------- hashing
@@ -190,6 +224,11 @@ def set_name(layer: QuantizedLayer, a_bits: int = 8, tile: dict | None = None) -
     if tile is not None:
         name += f"-t{tile['cin']}x{tile['cout']}x{tile['h']}x{tile['w']}"
     return name
+
+
+def stress_set_name(tag: str, pruning: str, cin: int, cout: int, h: int, w: int, a_bits: int = 8) -> str:
+    """<scheme><w_bits>-<pruning>-stress[-a<A_BITS> if not 8]-t<Cin>x<Cout>x<H>x<W> (synthetic)."""
+    return f"{tag}-{pruning}-stress" + (f"-a{a_bits}" if a_bits != 8 else "") + f"-t{cin}x{cout}x{h}x{w}"
 
 
 # ----------------------------------------------------------------------------- tiles
@@ -307,8 +346,9 @@ def export_vectors(
 ) -> Path:
     """Write one vector set to out_dir/<name> (name defaults to `set_name`) and return its path.
 
-    meta must hold weights_source, activations_source and seed; any other JSON-serialisable
-    keys (a_frac, out_frac, ...) are stored in the manifest too. `acc`, if given, must be the
+    meta must hold weights_source, activations_source and seed; `stress: True` marks a synthetic
+    edge-case set (manifest `stress`); any other JSON-serialisable keys (a_frac, out_frac, ...)
+    are stored in the manifest too. `acc`, if given, must be the
     layer's accumulators (it is not recomputed, which saves time when the caller has them).
     """
     if not A_BITS_RANGE[0] <= a_bits <= A_BITS_RANGE[1]:
@@ -346,12 +386,14 @@ def export_vectors(
     npz = io.BytesIO()
     np.savez(npz, **arrays)
     put(NPZ, npz.getvalue())
-    widths = hex_widths(layer.w_bits, a_bits, acc_bits)
-    for filename in HEX_FILES:
+    n_patterns = arrays["patterns"].shape[0] if "patterns" in arrays else 0
+    widths = hex_widths(layer.w_bits, a_bits, acc_bits, layer.pruning, n_patterns)
+    files_spec = hex_files(layer.pruning)
+    for filename in files_spec:
         put(filename, hex_bytes(hex_array(filename, arrays), widths[filename]))
 
     h, w = act.shape[1:]
-    manifest = {k: v for k, v in meta.items() if k != "name"}
+    manifest = {k: v for k, v in meta.items() if k not in ("name", "stress")}
     manifest.update(
         {
             "format": FORMAT,
@@ -368,16 +410,17 @@ def export_vectors(
             "acc_bits": acc_bits,
             "layer": {"cin": cin, "cout": cout, "h": h, "w": w, "k": 3, "stride": 1, "pad": 1},
             "tile": tile,
+            "stress": bool(meta.get("stress", False)),
             "wscale": [float(s) for s in layer.wscale],
             "residual": [float(r) for r in residual],
             "hex": {
                 f: {
                     "bits": widths[f],
-                    "signed": HEX_FILES[f][1],
-                    "order": HEX_FILES[f][2],
-                    "count": int(arrays[HEX_FILES[f][0]].size),
+                    "signed": signed,
+                    "order": order,
+                    "count": int(hex_array(f, arrays).size),
                 }
-                for f in HEX_FILES
+                for f, (_key, signed, order) in files_spec.items()
             },
             "files": files,
         }
@@ -400,6 +443,7 @@ _MANIFEST_TYPES = {
     "a_bits": int,
     "acc_bits": int,
     "layer": dict,
+    "stress": bool,
     "wscale": list,
     "residual": list,
     "hex": dict,
@@ -427,10 +471,15 @@ def _read_manifest(path: Path) -> dict:
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
         fmt = manifest.get("format") if isinstance(manifest, dict) else type(manifest).__name__
         _fail(MANIFEST, f"not a {FORMAT} manifest (format={fmt!r})")
-    if manifest.get("version") != VERSION:
+    version = manifest.get("version")
+    if isinstance(version, int) and not isinstance(version, bool) and 1 <= version < VERSION:
         _fail(
-            MANIFEST, f"unsupported version {manifest.get('version')!r} (this reader reads version {VERSION})"
+            MANIFEST,
+            f"version {version} is an older vector format (this reader reads version {VERSION}): "
+            "re-export the vectors with `make vectors` (python -m pymodel export)",
         )
+    if version != VERSION:
+        _fail(MANIFEST, f"unsupported version {version!r} (this reader reads version {VERSION})")
     for key, typ in _MANIFEST_TYPES.items():
         if key not in manifest:
             _fail(MANIFEST, f"missing key {key!r}")
@@ -444,7 +493,7 @@ def _read_manifest(path: Path) -> dict:
 
 def _check_files(path: Path, manifest: dict) -> None:
     files = manifest["files"]
-    for filename in (NPZ, *HEX_FILES):
+    for filename in (NPZ, *hex_files(manifest["pruning"])):
         if filename not in files:
             _fail(MANIFEST, f"does not list required file {filename}")
     for filename, entry in files.items():
@@ -507,12 +556,17 @@ def _check_manifest_values(m: dict) -> None:
     tile = m.get("tile")
     if tile is not None and (not isinstance(tile, dict) or sorted(tile) != sorted(TILE_KEYS)):
         _fail(MANIFEST, f"tile must be null or have keys {TILE_KEYS}")
-    for filename, (_key, signed, order) in HEX_FILES.items():
+    expected_hex = hex_files(m["pruning"])
+    for filename in sorted(set(m["hex"]) - set(expected_hex)):
+        _fail(MANIFEST, f"unexpected hex entry {filename} for pruning {m['pruning']!r}")
+    for filename, (_key, signed, order) in expected_hex.items():
         spec = m["hex"].get(filename)
         if not isinstance(spec, dict) or not isinstance(spec.get("bits"), int) or not 1 <= spec["bits"] <= 64:
             _fail(MANIFEST, f"hex entry for {filename} needs an integer 'bits' in 1..64")
         if spec.get("signed") is not signed or spec.get("order") != order:
             _fail(MANIFEST, f"hex entry for {filename} must be signed={signed}, order={order!r}")
+        if not isinstance(spec.get("count"), int) or isinstance(spec.get("count"), bool):
+            _fail(MANIFEST, f"hex entry for {filename} needs an integer 'count'")
 
 
 def _load_npz(path: Path, m: dict) -> dict[str, np.ndarray]:
@@ -575,31 +629,106 @@ def _check_semantics(m: dict, a: dict[str, np.ndarray], check_acc: bool) -> None
     expected_acc_bits = C.acc_bits(d["cin"], a_bits, max_w)
     if m["acc_bits"] != expected_acc_bits:
         _fail(MANIFEST, f"acc_bits={m['acc_bits']}, the format needs {expected_acc_bits}")
-    if (
-        m["hex"]["acc.hex"]["bits"] < m["acc_bits"]
-        or m["hex"]["wcode.hex"]["bits"] != w_bits
-        or m["hex"]["act.hex"]["bits"] != a_bits
-    ):
-        _fail(MANIFEST, "hex field widths do not match w_bits/a_bits/acc_bits")
+    n_patterns = a["patterns"].shape[0] if m["pruning"] == "ikr" else 0
+    widths = hex_widths(w_bits, a_bits, m["acc_bits"], m["pruning"], n_patterns)
+    for filename, bits in widths.items():
+        if m["hex"][filename]["bits"] != bits:
+            _fail(
+                MANIFEST,
+                f"hex entry for {filename} has bits={m['hex'][filename]['bits']}, the format needs {bits}",
+            )
     lim = 1 << (m["acc_bits"] - 1)
     if a["acc"].size and (a["acc"].min() < -lim or a["acc"].max() >= lim):
         _fail(NPZ, f"'acc' exceeds acc_bits={m['acc_bits']}")
-    if m["pruning"] == "krp" and a["row_idx"].size and a["row_idx"].max() > 2:
-        _fail(NPZ, "'row_idx' must be 0..2")
-    if m["pruning"] == "ikr" and a["pattern_id"].size and a["pattern_id"].max() >= a["patterns"].shape[0]:
-        _fail(NPZ, "'pattern_id' indexes past the pattern library")
+    if m["pruning"] == "krp":
+        _check_krp(a)
+    if m["pruning"] == "ikr":
+        _check_ikr(a)
     if check_acc and not np.array_equal(a["acc"], R.acc_multiply(a["act"], a["wint"])):
         _fail(NPZ, "'acc' is not the convolution of 'act' and 'wint'")
     if not np.array_equal(a["out"], R.output_stage(a["acc"], a["bias"], a["shift"], a_bits)):
         _fail(NPZ, "'out' is not the output stage of 'acc', 'bias', 'shift'")
 
 
+def _first_kernel(bad: np.ndarray) -> str:
+    co, ci = np.argwhere(bad)[0]
+    return f"(co={co}, ci={ci})"
+
+
+def _check_krp(a: dict[str, np.ndarray]) -> None:
+    """KRP: every kernel keeps exactly the whole row row_idx[co, ci] and nothing else."""
+    row_idx = a["row_idx"]
+    if row_idx.size and row_idx.max() > 2:
+        _fail(NPZ, f"'row_idx' must be 0..2, kernel {_first_kernel(row_idx > 2)} has {row_idx.max()}")
+    expected = np.arange(3)[None, None, :, None] == row_idx[:, :, None, None]
+    bad = (a["mask"] != expected).any(axis=(2, 3))
+    if bad.any():
+        co, ci = np.argwhere(bad)[0]
+        _fail(
+            NPZ,
+            f"'mask' of kernel {_first_kernel(bad)} does not keep exactly row row_idx={row_idx[co, ci]} "
+            "(KRP keeps one whole row per kernel)",
+        )
+
+
+def _check_ikr(a: dict[str, np.ndarray]) -> None:
+    """IKR: P >= 1 patterns of the same K >= 1 kept taps; pattern_id < P; mask follows the ids."""
+    patterns, pattern_id = a["patterns"], a["pattern_id"]
+    n_patterns = patterns.shape[0]
+    if not 1 <= n_patterns <= 256:
+        _fail(NPZ, f"'patterns' has {n_patterns} patterns, IKR needs 1..256 (uint8 pattern ids)")
+    kept = patterns.reshape(n_patterns, 9).sum(axis=1)
+    if kept.min() < 1 or (kept != kept[0]).any():
+        _fail(
+            NPZ,
+            f"'patterns' must all keep the same number K >= 1 of taps, they keep "
+            f"{sorted(set(kept.tolist()))}",
+        )
+    if pattern_id.size and pattern_id.max() >= n_patterns:
+        bad = pattern_id >= n_patterns
+        _fail(
+            NPZ,
+            f"'pattern_id' of kernel {_first_kernel(bad)} is {pattern_id[bad][0]}, past the "
+            f"{n_patterns}-pattern library",
+        )
+    bad = (a["mask"] != patterns[pattern_id]).any(axis=(2, 3))
+    if bad.any():
+        co, ci = np.argwhere(bad)[0]
+        _fail(
+            NPZ,
+            f"'mask' of kernel {_first_kernel(bad)} is not patterns[pattern_id={pattern_id[co, ci]}]",
+        )
+
+
+def _check_hex_content(path: Path, m: dict, a: dict[str, np.ndarray]) -> None:
+    """Every hex file holds exactly the npz array in its documented order and width."""
+    for filename, (key, signed, _order) in hex_files(m["pruning"]).items():
+        spec = m["hex"][filename]
+        expected = hex_array(filename, a).ravel().astype(np.int64)
+        if spec["count"] != expected.size:
+            _fail(
+                MANIFEST, f"hex entry for {filename} has count={spec['count']}, '{key}' has {expected.size}"
+            )
+        got = read_hex(path / filename, spec["bits"], signed)
+        if got.size != expected.size:
+            _fail(filename, f"{got.size} lines, expected {expected.size} (from '{key}' in {NPZ})")
+        diff = np.flatnonzero(got != expected)
+        if diff.size:
+            i = int(diff[0])
+            _fail(
+                filename,
+                f"line {i + 1} is {got[i]}, but {NPZ} '{key}' gives {expected[i]} "
+                f"({diff.size} lines differ; hex file and npz disagree)",
+            )
+
+
 def load_vectors(path: str | Path, check_acc: bool = True) -> VectorSet:
     """Load and validate a vector set directory (or its manifest.json).
 
     Checks format, version, manifest integrity, every file's size and sha256, array keys,
-    dtypes and shapes, bit widths and value ranges, that wint decodes from wcode, and that
-    out (and, with check_acc, acc) follow from the inputs. Raises VectorFormatError with a
+    dtypes and shapes, bit widths and value ranges, that wint decodes from wcode, the KRP/IKR
+    metadata against the mask, that out (and, with check_acc, acc) follow from the inputs, and
+    that every hex file equals its npz array. Raises VectorFormatError with a
     one-line "<file>: <problem>" message.
     """
     path = Path(path)
@@ -610,7 +739,32 @@ def load_vectors(path: str | Path, check_acc: bool = True) -> VectorSet:
     _check_files(path, manifest)
     arrays = _load_npz(path, manifest)
     _check_semantics(manifest, arrays, check_acc)
+    _check_hex_content(path, manifest, arrays)
     return VectorSet(path, manifest, arrays)
+
+
+def remove_stale_sets(out_dir: str | Path) -> list[str]:
+    """Delete the vector sets under out_dir written in an older format version (no reader of this
+    version can load them, and testbenches that scan the directory would trip over them).
+    Returns their names; sets of the current version and anything else are left alone."""
+    removed = []
+    for mpath in sorted(Path(out_dir).glob(f"*/{MANIFEST}")):
+        try:
+            m = json.loads(mpath.read_text())
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+            continue
+        if not isinstance(m, dict):
+            continue
+        version = m.get("version")
+        if (
+            m.get("format") == FORMAT
+            and isinstance(version, int)
+            and not isinstance(version, bool)
+            and version < VERSION
+        ):
+            shutil.rmtree(mpath.parent)
+            removed.append(mpath.parent.name)
+    return removed
 
 
 def write_index(out_dir: str | Path, set_paths: list[Path], header: dict) -> Path:
@@ -632,6 +786,7 @@ def write_index(out_dir: str | Path, set_paths: list[Path], header: dict) -> Pat
                 "acc_bits": m["acc_bits"],
                 "layer": m["layer"],
                 "tile": m["tile"],
+                "stress": m.get("stress", False),
             }
         )
     index = {"format": "conv-vectors-index", "version": VERSION, **header, "sets": entries}

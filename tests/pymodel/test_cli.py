@@ -130,6 +130,7 @@ def test_export_small_real_run(capsys, tmp_path):
         "--prunings",
         "dense",
         "krp",
+        "ikr",
     )
     assert code == 0, err
     index = json.loads((out / "index.json").read_text())
@@ -138,16 +139,31 @@ def test_export_small_real_run(capsys, tmp_path):
     full = [n for n in names if "-t" not in n]
     assert sorted(full) == [
         "int4-dense-norefit",
+        "int4-ikr-norefit",
         "int4-krp-norefit",
         "ios4-dense-norefit",
+        "ios4-ikr-norefit",
         "ios4-krp-norefit",
     ]
     assert "int4-dense-norefit-t32x32x8x8" in names and "ios4-krp-norefit-t16x64x6x10" in names
+    assert "int4-ikr-norefit-t32x32x8x8" in names and "ios4-ikr-norefit-t16x64x6x10" in names
     assert "int4-dense-norefit-a4-t32x32x8x8" in names and "ios4-krp-norefit-a4-t32x32x8x8" in names
+    stress = sorted(n for n in names if "-stress-" in n)
+    assert stress == sorted(
+        f"{s}-{p}-stress-{t}"
+        for s in ("int4", "ios4")
+        for p in ("dense", "krp", "ikr")
+        for t in ("t20x24x5x7", "t9x5x2x1")
+    )
+    assert len(names) == 6 + 2 * 3 * 2 + 2 + 12
+    ikr_library = V.load_vectors(out / "int4-ikr-norefit").patterns
     for name in names:
         vs = V.load_vectors(out / name)
         assert vs.manifest["weights_source"].startswith("synthetic")
-        if vs.manifest["tile"] is None:
+        assert vs.manifest["stress"] == (name in stress)
+        if vs.manifest["pruning"] == "ikr":
+            np.testing.assert_array_equal(vs.patterns, ikr_library)
+        if vs.manifest["tile"] is None and name not in stress:
             assert vs.acc.shape == (512, 28, 28)
         assert 0 < vs.out.mean(), f"{name}: all outputs zero"
     code, stdout, err = run(capsys, "check", str(out))

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import io
+import itertools
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -43,8 +45,11 @@ def random_layer(scheme: str, pruning: str, cout: int, cin: int, seed: int = 0) 
         extra["row_idx"] = rng.integers(0, 3, (cout, cin)).astype(np.uint8)
         mask = np.arange(3)[None, None, :, None] == extra["row_idx"][:, :, None, None]
         mask = np.broadcast_to(mask, codes.shape).copy()
-    if pruning == "ikr":
-        extra["patterns"] = rng.random((8, 3, 3)) < 0.5
+    if pruning == "ikr":  # 8 distinct patterns of K=4 taps
+        extra["patterns"] = np.zeros((8, 9), bool)
+        for p, taps in enumerate(rng.permutation(126)[:8]):
+            extra["patterns"][p, list(itertools.combinations(range(9), 4))[taps]] = True
+        extra["patterns"] = extra["patterns"].reshape(8, 3, 3)
         extra["pattern_id"] = rng.integers(0, 8, (cout, cin)).astype(np.uint8)
         mask = extra["patterns"][extra["pattern_id"]]
     codes[~mask] = zero_code
@@ -125,10 +130,22 @@ def test_round_trip(tmp_path, scheme, pruning):
         assert not vs.lut.any() and not vs.level_desc.any()
     assert ("row_idx" in vs.arrays) == (pruning == "krp")
     assert ("patterns" in vs.arrays) == (pruning == "ikr")
+    hex_names = {p.name for p in path.glob("*.hex")}
+    assert hex_names == set(vs.manifest["hex"]) == set(V.hex_files(pruning))
+    assert ("rowidx.hex" in hex_names) == (pruning == "krp")
+    assert ("patid.hex" in hex_names) == ("patterns.hex" in hex_names) == (pruning == "ikr")
+    assert vs.manifest["version"] == 2 and vs.manifest["stress"] is False
 
 
-def test_hex_files_parse_back_to_npz(tmp_path):
-    layer = random_layer("ios", "krp", 5, 7)
+def parse_hex_plain(path: Path, bits: int, signed: bool) -> np.ndarray:
+    """Parse a hex file with plain int(), independent of the vectorised writer/reader."""
+    vals = np.array([int(line, 16) for line in path.read_text().splitlines()], dtype=np.int64)
+    return np.where(vals >= 1 << (bits - 1), vals - (1 << bits), vals) if signed else vals
+
+
+@pytest.mark.parametrize("pruning", ["krp", "ikr"])
+def test_hex_files_parse_back_to_npz(tmp_path, pruning):
+    layer = random_layer("ios", pruning, 5, 7)
     vs = V.load_vectors(export(tmp_path, layer, a_bits=8, h=4, w=6))
     orders = {
         "act.hex": vs.act.transpose(1, 2, 0),
@@ -140,20 +157,65 @@ def test_hex_files_parse_back_to_npz(tmp_path):
         "acc.hex": vs.acc,
         "out.hex": vs.out,
     }
+    if pruning == "krp":
+        orders["rowidx.hex"] = vs.row_idx
+    else:
+        orders["patid.hex"] = vs.pattern_id
+        # 9-bit masks, bit ky*3+kx, written out by hand
+        orders["patterns.hex"] = np.array(
+            [sum(1 << (ky * 3 + kx) for ky in range(3) for kx in range(3) if p[ky, kx]) for p in vs.patterns]
+        )
+    assert set(orders) == set(vs.manifest["hex"])
     for name, expected in orders.items():
         spec = vs.manifest["hex"][name]
         text = (vs.path / name).read_text().splitlines()
         assert len(text) == expected.size == spec["count"]
         assert all(len(line) == -(-spec["bits"] // 4) for line in text)
-        # parse with plain int(), independent of the vectorised writer/reader
-        vals = np.array([int(line, 16) for line in text], dtype=np.int64)
-        if spec["signed"]:
-            vals = np.where(vals >= 1 << (spec["bits"] - 1), vals - (1 << spec["bits"]), vals)
+        vals = parse_hex_plain(vs.path / name, spec["bits"], spec["signed"])
         np.testing.assert_array_equal(vals, expected.ravel(), err_msg=name)
         np.testing.assert_array_equal(
             V.read_hex(vs.path / name, spec["bits"], spec["signed"]), expected.ravel()
         )
     assert vs.manifest["hex"]["bias.hex"]["bits"] == 32 and (vs.bias < 0).any()  # two's complement exercised
+    hexes = vs.manifest["hex"]
+    if pruning == "krp":
+        assert hexes["rowidx.hex"] == {"bits": 2, "signed": False, "order": "co,ci", "count": 35}
+    else:
+        assert hexes["patid.hex"] == {"bits": 3, "signed": False, "order": "co,ci", "count": 35}
+        assert hexes["patterns.hex"] == {"bits": 9, "signed": False, "order": "p", "count": 8}
+    for name in hexes:
+        assert (
+            vs.manifest["files"][name]["sha256"] == hashlib.sha256((vs.path / name).read_bytes()).hexdigest()
+        )
+
+
+@pytest.mark.parametrize(
+    ("n_patterns", "bits"), [(1, 1), (2, 1), (3, 2), (4, 2), (5, 3), (8, 3), (9, 4), (256, 8)]
+)
+def test_pattern_id_bits(n_patterns, bits):
+    assert V.pattern_id_bits(n_patterns) == bits == max(1, int(np.ceil(np.log2(n_patterns))))
+
+
+def test_ikr_with_one_or_three_patterns(tmp_path):
+    """patid.hex width follows P: 1 bit for P=1 (and P=2), 2 bits for P=3."""
+    for n_patterns, bits in ((1, 1), (3, 2)):
+        layer = random_layer("pot", "ikr", 4, 3)
+        patterns = layer.patterns[:n_patterns]
+        pattern_id = (np.arange(12).reshape(4, 3) % n_patterns).astype(np.uint8)
+        mask = patterns[pattern_id]
+        codes = np.where(mask, layer.codes, 0).astype(np.uint8)
+        layer = replace(
+            layer,
+            patterns=patterns,
+            pattern_id=pattern_id,
+            mask=mask,
+            codes=codes,
+            wint=C.decode(codes, "pot", 4, 3),
+        )
+        out = tmp_path / f"p{n_patterns}"
+        vs = V.load_vectors(export(out, layer))
+        assert vs.manifest["hex"]["patid.hex"]["bits"] == bits
+        np.testing.assert_array_equal(V.read_hex(vs.path / "patid.hex", bits, False), pattern_id.ravel())
 
 
 def test_full_layer_export_round_trip(tmp_path):
@@ -241,9 +303,34 @@ def test_wrong_kind_of_file(small_set):
 
 def test_wrong_version(small_set):
     manifest = json.loads((small_set / "manifest.json").read_text())
-    manifest["version"] = 2
+    manifest["version"] = 3
     reseal(small_set, manifest)
-    check_error(small_set, "manifest.json: unsupported version 2 (this reader reads version 1)")
+    check_error(small_set, "manifest.json: unsupported version 3 (this reader reads version 2)")
+
+
+def test_version_1_asks_for_a_re_export(small_set):
+    """A version-1 set (e.g. left in build/vectors by an older pymodel) must say how to fix it."""
+    manifest = json.loads((small_set / "manifest.json").read_text())
+    manifest["version"] = 1
+    reseal(small_set, manifest)
+    check_error(
+        small_set,
+        "manifest.json: version 1 is an older vector format (this reader reads version 2): "
+        "re-export the vectors with `make vectors`",
+    )
+
+
+def test_remove_stale_sets(tmp_path):
+    old = export(tmp_path, random_layer("int", "dense", 6, 8))
+    new = export(tmp_path, random_layer("int", "krp", 6, 8))
+    manifest = json.loads((old / "manifest.json").read_text())
+    manifest["version"] = 1
+    reseal(old, manifest)
+    (tmp_path / "unrelated").mkdir()
+    (tmp_path / "unrelated" / "manifest.json").write_text('{"format": "other", "version": 1}')
+    assert V.remove_stale_sets(tmp_path) == [old.name]
+    assert not old.exists() and new.exists() and (tmp_path / "unrelated").exists()
+    V.load_vectors(new)
 
 
 def test_tampered_manifest(small_set):
@@ -316,6 +403,8 @@ def test_inconsistent_expected_values(small_set):
     acc = vs.acc.copy()
     acc[0, 0, 0] += 1
     out = R.output_stage(acc, vs.bias, vs.shift, 8)
+    write_hex_plain(small_set / "acc.hex", acc, 32)  # npz and hex files changed alike
+    write_hex_plain(small_set / "out.hex", out, 8)
     rewrite_npz(small_set, acc=acc, out=out)
     check_error(small_set, "vectors.npz: 'acc' is not the convolution of 'act' and 'wint'")
     V.load_vectors(small_set, check_acc=False)  # documented opt-out
@@ -345,3 +434,143 @@ def test_export_rejects_bad_arguments(tmp_path):
         V.export_vectors(tmp_path, layer, act, 8, b, s, r, {})
     with pytest.raises(ValueError, match=r"shift must have shape \(6,\)"):
         V.export_vectors(tmp_path, layer, act, 8, b, s[:3], r, META)
+
+
+# ----------------------------------------------------------------------------- KRP / IKR metadata
+
+
+def write_hex_plain(path: Path, values, bits: int) -> None:
+    digits = -(-bits // 4)
+    path.write_text("".join(f"{int(v) & ((1 << bits) - 1):0{digits}x}\n" for v in np.ravel(values)))
+
+
+@pytest.fixture
+def krp_set(tmp_path) -> Path:
+    return export(tmp_path, random_layer("pot", "krp", 6, 8))
+
+
+@pytest.fixture
+def ikr_set(tmp_path) -> Path:
+    return export(tmp_path, random_layer("apot", "ikr", 6, 8))
+
+
+def test_rowidx_hex_inconsistent_with_mask(krp_set):
+    """rowidx.hex edited (and the manifest re-hashed): the npz still says otherwise."""
+    vs = V.load_vectors(krp_set)
+    row_idx = vs.row_idx.copy()
+    row_idx[0, 1] = (row_idx[0, 1] + 1) % 3
+    write_hex_plain(krp_set / "rowidx.hex", row_idx, 2)
+    reseal(krp_set)
+    check_error(
+        krp_set, f"rowidx.hex: line 2 is {row_idx[0, 1]}, but vectors.npz 'row_idx' gives {vs.row_idx[0, 1]}"
+    )
+
+
+def test_row_idx_inconsistent_with_mask(krp_set):
+    """row_idx changed in the npz and rowidx.hex alike, hashes redone: only the mask disagrees."""
+    vs = V.load_vectors(krp_set)
+    row_idx = vs.row_idx.copy()
+    row_idx[2, 3] = (row_idx[2, 3] + 1) % 3
+    write_hex_plain(krp_set / "rowidx.hex", row_idx, 2)
+    rewrite_npz(krp_set, row_idx=row_idx)
+    check_error(
+        krp_set,
+        f"vectors.npz: 'mask' of kernel (co=2, ci=3) does not keep exactly row row_idx={row_idx[2, 3]}",
+    )
+
+
+def test_krp_mask_with_extra_taps(krp_set):
+    vs = V.load_vectors(krp_set)
+    mask = vs.mask.copy()
+    mask[1, 0, (vs.row_idx[1, 0] + 1) % 3, 2] = True  # a second row's tap (weight 0, so wint stays valid)
+    rewrite_npz(krp_set, mask=mask)
+    check_error(krp_set, "vectors.npz: 'mask' of kernel (co=1, ci=0) does not keep exactly row")
+
+
+def test_row_idx_out_of_range(krp_set):
+    vs = V.load_vectors(krp_set)
+    row_idx = vs.row_idx.copy()
+    row_idx[4, 5] = 3
+    rewrite_npz(krp_set, row_idx=row_idx)
+    check_error(krp_set, "vectors.npz: 'row_idx' must be 0..2, kernel (co=4, ci=5) has 3")
+
+
+def test_patid_hex_inconsistent_with_mask(ikr_set):
+    vs = V.load_vectors(ikr_set)
+    pid = vs.pattern_id.copy()
+    pid[0, 0] = (pid[0, 0] + 1) % 8
+    write_hex_plain(ikr_set / "patid.hex", pid, 3)
+    reseal(ikr_set)
+    check_error(
+        ikr_set, f"patid.hex: line 1 is {pid[0, 0]}, but vectors.npz 'pattern_id' gives {vs.pattern_id[0, 0]}"
+    )
+
+
+def test_pattern_id_inconsistent_with_mask(ikr_set):
+    vs = V.load_vectors(ikr_set)
+    pid = vs.pattern_id.copy()
+    pid[3, 2] = (pid[3, 2] + 1) % 8
+    write_hex_plain(ikr_set / "patid.hex", pid, 3)
+    rewrite_npz(ikr_set, pattern_id=pid)
+    check_error(
+        ikr_set, f"vectors.npz: 'mask' of kernel (co=3, ci=2) is not patterns[pattern_id={pid[3, 2]}]"
+    )
+
+
+def test_pattern_id_past_library(ikr_set):
+    vs = V.load_vectors(ikr_set)
+    pid = vs.pattern_id.copy()
+    pid[5, 7] = 8
+    rewrite_npz(ikr_set, pattern_id=pid)
+    check_error(ikr_set, "vectors.npz: 'pattern_id' of kernel (co=5, ci=7) is 8, past the 8-pattern library")
+
+
+def test_patterns_hex_changed(ikr_set):
+    vs = V.load_vectors(ikr_set)
+    masks = V.pattern_masks(vs.patterns)
+    masks[2] ^= 1 << 4
+    write_hex_plain(ikr_set / "patterns.hex", masks, 9)
+    reseal(ikr_set)
+    check_error(ikr_set, "patterns.hex: line 3 is")
+
+
+def test_patterns_of_unequal_size(ikr_set):
+    vs = V.load_vectors(ikr_set)
+    patterns = vs.patterns.copy()
+    patterns[5] = True  # K=9 next to K=4
+    rewrite_npz(ikr_set, patterns=patterns)
+    check_error(
+        ikr_set, "vectors.npz: 'patterns' must all keep the same number K >= 1 of taps, they keep [4, 9]"
+    )
+    rewrite_npz(ikr_set, patterns=np.zeros((8, 3, 3), bool))
+    check_error(ikr_set, "they keep [0]")
+
+
+def test_hex_entries_follow_pruning(krp_set, small_set):
+    manifest = json.loads((krp_set / "manifest.json").read_text())
+    del manifest["files"]["rowidx.hex"]
+    reseal(krp_set, manifest)
+    check_error(krp_set, "manifest.json: does not list required file rowidx.hex")
+    manifest = json.loads((small_set / "manifest.json").read_text())
+    manifest["hex"]["patid.hex"] = {"bits": 3, "signed": False, "order": "co,ci", "count": 48}
+    reseal(small_set, manifest)
+    check_error(small_set, "manifest.json: unexpected hex entry patid.hex for pruning 'dense'")
+
+
+def test_hex_width_must_match_format(ikr_set):
+    manifest = json.loads((ikr_set / "manifest.json").read_text())
+    manifest["hex"]["patid.hex"]["bits"] = 4
+    reseal(ikr_set, manifest)
+    check_error(ikr_set, "manifest.json: hex entry for patid.hex has bits=4, the format needs 3")
+
+
+def test_any_hex_file_must_equal_npz(small_set):
+    """Not only the pruning files: e.g. out.hex edited and re-hashed is caught too."""
+    lines = (small_set / "out.hex").read_text().splitlines()
+    lines[-1] = "ff" if lines[-1] != "ff" else "00"
+    (small_set / "out.hex").write_text("\n".join(lines) + "\n")
+    reseal(small_set)
+    check_error(small_set, f"out.hex: line {len(lines)} is")
+    (small_set / "out.hex").write_text("\n".join(lines[:-1]) + "\n")
+    reseal(small_set)
+    check_error(small_set, f"out.hex: {len(lines) - 1} lines, expected {len(lines)}")

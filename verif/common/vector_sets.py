@@ -103,8 +103,13 @@ def dims(vs) -> tuple[int, int, int, int]:
 
 
 def tile_sets(core: CoreKind) -> list[str]:
-    """Names of the small (tile) vector sets this core can run, smallest layer first."""
-    names = [n for n, m in manifests().items() if core.accepts(m) and m.get("tile")]
+    """Names of the small (tile) vector sets this core can run, smallest layer first.
+
+    The RTL cores run dense codes with Cin a multiple of PAR_IN: the IKR tiles (served by the
+    HLS kernels) and the synthetic stress sets (odd channel counts) are left out explicitly."""
+    names = [n for n, m in manifests().items()
+             if core.accepts(m) and m.get("tile") and m.get("pruning") in ("dense", "krp")
+             and not m.get("stress")]
 
     def work(n: str) -> int:
         layer = manifests()[n].get("tile") or {}
