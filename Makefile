@@ -11,7 +11,7 @@ PYTEST     := $(PY) -m pytest
 
 .PHONY: all setup vectors report sim sim-full test lint synth bench bench-sim vivado hls-csim clean distclean
 
-all: setup vectors report sim sim-full
+all: setup vectors report sim sim-full hls-csim
 
 setup: $(STAMP)
 
@@ -56,6 +56,12 @@ bench: $(STAMP) vectors
 
 bench-sim: $(STAMP) vectors
 	$(PY) scripts/bench_sim.py
+
+# HLS C-simulation with g++ (no Xilinx tools): every kernel x format x unroll on the tile and
+# stress sets, bad-input checks, then the whole conv8 per kernel with a table of figures.
+hls-csim: $(STAMP) vectors
+	$(PYTEST) tests/hls/test_hls_csim.py -n $(JOBS) -m "not slow"
+	$(PY) scripts/hls_csim.py --layer
 
 vivado:
 	@command -v vivado >/dev/null || { echo "vivado not found: install Xilinx Vivado to run scripts/vivado_synth.tcl"; exit 1; }

@@ -1,0 +1,220 @@
+"""C-simulation of the HLS kernels (g++ + hls4ml's ap_types) against the golden vectors.
+
+Every build of scripts/hls_csim.BUILDS runs all tile and stress sets it accepts, both output
+modes, every output lane compared; the whole conv8 layer runs are marked slow. The last tests
+show the comparison bites (one flipped expected value fails, naming the pixel) and that bad or
+mismatched vector sets stop with a one-line error naming the problem.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO / "scripts"))
+import hls_csim  # noqa: E402
+
+from pymodel.vectors import manifest_digest  # noqa: E402
+
+pytestmark = pytest.mark.hls
+
+SETS = hls_csim.vector_sets() if hls_csim.VECTORS.is_dir() else {}
+
+
+def _need_toolchain():
+    if not shutil.which("g++"):
+        pytest.skip("g++ not found: the HLS C-simulation needs a C++ compiler")
+    try:
+        hls_csim.ap_types_dir()
+    except hls_csim.CsimError as e:
+        pytest.fail(str(e))
+
+
+def _need_sets(*names: str):
+    if not SETS:
+        pytest.fail(f"no vector sets under {hls_csim.VECTORS}: run `make vectors`")
+    missing = [n for n in names if n not in SETS]
+    if missing:
+        pytest.fail(f"vector sets {missing} missing under {hls_csim.VECTORS}: run `make vectors`")
+
+
+def _compile(b: hls_csim.Build) -> hls_csim.Compiled:
+    _need_toolchain()
+    c = hls_csim.build(b)
+    assert c.warnings.strip() == "", f"{b.name}: g++ warnings:\n{c.warnings}"
+    return c
+
+
+@pytest.mark.parametrize("b", hls_csim.BUILDS, ids=lambda b: b.name)
+def test_tiles(b: hls_csim.Build):
+    """Every tile and stress set the build accepts: bit-exact in both modes."""
+    _need_sets()
+    names = hls_csim.tile_sets(b, SETS)
+    assert names, f"{b.name}: no vector set matches this build"
+    if b.a_bits == 8:  # the stress sets are exported at 8 bits
+        assert any("-stress-" in n for n in names), f"{b.name}: no stress set"
+    c = _compile(b)
+    r = hls_csim.run(c.exe, [hls_csim.VECTORS / n for n in names])
+    assert r.returncode == 0, f"{b.name}:\n{r.stdout}\n{r.stderr}"
+    assert sorted(r.passed) == sorted(names), r.stdout
+    assert " 0 mismatches" in r.stdout and "1 mismatches" not in r.stdout
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("b,name", hls_csim.LAYER_RUNS, ids=[n for _, n in hls_csim.LAYER_RUNS])
+def test_whole_layer(b: hls_csim.Build, name: str):
+    """The whole VGG16 conv8 (256 -> 512, 28x28): all 401,408 outputs, both modes."""
+    _need_sets(name)
+    c = _compile(b)
+    r = hls_csim.run(c.exe, [hls_csim.VECTORS / name], timeout=1200)
+    print(r.stdout)
+    assert r.returncode == 0, f"{name}:\n{r.stdout}\n{r.stderr}"
+    assert r.passed == [name]
+    n = 512 * 28 * 28
+    assert f"mode 0: {n} accumulators checked, 0 mismatches" in r.stdout
+    assert f"mode 1: {n} outputs checked, 0 mismatches" in r.stdout
+
+
+@pytest.mark.parametrize("level_exp_max", [8, 15])
+def test_kernel_status_bits(level_exp_max: int):
+    """The kernel flags bad configurations and streams itself (hls/tb/tb_conv_status.cpp)."""
+    b = hls_csim.Build("plut", "krp", (("CONV_PAR_IN", 2), ("CONV_PAR_OUT", 2),
+                                       ("CONV_LEVEL_EXP_MAX", level_exp_max)), "ios4", tb="tb_conv_status")
+    c = _compile(b)
+    r = hls_csim.run(c.exe, [])
+    print(r.stdout)
+    assert r.returncode == 0 and "PASS: 0 failure(s)" in r.stdout, r.stdout + r.stderr
+    assert r.stdout.count("ok  ") == (8 if level_exp_max < 15 else 7)
+
+
+# --- the checks bite -------------------------------------------------------------------------
+
+TILE = "pot4-krp-t16x64x6x10"
+SHIFT_KRP = hls_csim.Build("shift", "krp", (), "pot4")
+
+
+def _copy(name: str, tmp_path: Path) -> Path:
+    _need_sets(name)
+    dst = tmp_path / name
+    shutil.copytree(hls_csim.VECTORS / name, dst)
+    return dst
+
+
+def _rehash(d: Path, *files: str) -> None:
+    """Re-sign edited files in the manifest, as a consistent (but wrong) export would."""
+    m = json.loads((d / "manifest.json").read_text())
+    for f in files:
+        data = (d / f).read_bytes()
+        m["files"][f] = {"sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data)}
+    m["manifest_sha256"] = manifest_digest(m)
+    (d / "manifest.json").write_text(json.dumps(m, indent=1, sort_keys=True))
+
+
+def _flip(d: Path, file: str, index: int, bits: int) -> tuple[int, int]:
+    """Flip bit 0 of value `index` of a hex file; returns (old, new) as unsigned."""
+    lines = (d / file).read_text().splitlines()
+    old = int(lines[index], 16)
+    new = old ^ 1
+    lines[index] = f"{new:0{(bits + 3) // 4}x}"
+    (d / file).write_text("\n".join(lines) + "\n")
+    return old, new
+
+
+@pytest.mark.parametrize("file,mode", [("out.hex", 1), ("acc.hex", 0)])
+def test_flipped_expected_value_fails(tmp_path: Path, file: str, mode: int):
+    d = _copy(TILE, tmp_path)
+    layer = SETS[TILE]["layer"]
+    index = 3 * layer["h"] * layer["w"] + 2 * layer["w"] + 5  # co=3, y=2, x=5
+    bits = SETS[TILE]["hex"][file]["bits"]
+    old, new = _flip(d, file, index, bits)
+    _rehash(d, file)
+    c = _compile(SHIFT_KRP)
+    r = hls_csim.run(c.exe, [d], modes=str(mode))
+    assert r.returncode == 1, r.stdout + r.stderr
+
+    def signed(v: int) -> int:
+        return v - (1 << bits) if mode == 0 and v >= 1 << (bits - 1) else v
+
+    # the testbench expects the edited value and the kernel still computes the true one
+    assert f"pixel (y=2, x=5) lane 3 (co=3): expected {signed(new)}, got {signed(old)}" in r.stdout, r.stdout
+    assert f"FAIL {TILE}" in r.stdout and "1 mismatches" in r.stdout
+
+
+def test_tampered_file_is_rejected(tmp_path: Path):
+    d = _copy(TILE, tmp_path)
+    _flip(d, "out.hex", 0, 8)
+    c = _compile(SHIFT_KRP)
+    r = hls_csim.run(c.exe, [d])
+    assert r.returncode == 2
+    assert "out.hex: sha256 mismatch (file changed since export)" in r.stderr
+
+
+def _edit_manifest(d: Path, fn) -> None:
+    m = json.loads((d / "manifest.json").read_text())
+    fn(m)
+    (d / "manifest.json").write_text(json.dumps(m))
+
+
+def _truncate(d: Path, file: str) -> None:
+    lines = (d / file).read_text().splitlines()
+    (d / file).write_text("\n".join(lines[:-1]) + "\n")
+    _rehash(d, file)
+
+
+def _bad_digit(d: Path, file: str) -> None:
+    lines = (d / file).read_text().splitlines()
+    lines[7] = "z" * len(lines[7])
+    (d / file).write_text("\n".join(lines) + "\n")
+    _rehash(d, file)
+
+
+BAD = {
+    "not-a-dir": (lambda d: shutil.rmtree(d), "not a directory"),
+    "not-json": (lambda d: (d / "manifest.json").write_text("{oops"), "manifest.json: not valid JSON"),
+    "version-1": (lambda d: _edit_manifest(d, lambda m: m.update(version=1)),
+                  "vector format version 1, this testbench reads version 2"),
+    "missing-file": (lambda d: (d / "rowidx.hex").unlink(),
+                     "rowidx.hex: listed in manifest.json but missing"),
+    "truncated-hex": (lambda d: _truncate(d, "act.hex"), "act.hex: 959 values, expected 960"),
+    "bad-digit": (lambda d: _bad_digit(d, "wcode.hex"), "wcode.hex line 8: 'z' is not lowercase hex"),
+    "short-file": (lambda d: (d / "acc.hex").write_text("0\n"), "acc.hex: 2 bytes, manifest says"),
+}
+
+
+@pytest.mark.parametrize("case", BAD)
+def test_bad_vector_set(tmp_path: Path, case: str):
+    edit, message = BAD[case]
+    d = _copy(TILE, tmp_path)
+    edit(d)
+    c = _compile(SHIFT_KRP)
+    r = hls_csim.run(c.exe, [d])
+    assert r.returncode == 2, r.stdout + r.stderr
+    assert message in r.stderr, r.stderr
+    assert r.stderr.count("\n") == 1, "one line, no trace"
+
+
+B = hls_csim.Build
+MISMATCHED = [
+    (B("shift", "krp", (), "pot4"), "int8-krp-t16x64x6x10", "scheme 'int', this conv_shift build runs pot"),
+    (B("shift", "krp", (), "pot4"), "pot4-dense-t16x64x6x10", "a KRP build needs a krp set"),
+    (B("plut", "ikr", (), "ios4"), "ios4-krp-t16x64x6x10", "an IKR build needs an ikr set"),
+    (B("mult", "dense", (), "int8"), "int4-dense-t16x64x6x10", "w_bits 4, this build has CONV_W_BITS=8"),
+    (B("mult", "dense", (), "int4", a_bits=4), "int4-dense-t16x64x6x10",
+     "a_bits 8, this build has CONV_A_BITS=4"),
+    (hls_csim.BUILDS[1], "int8-dense", "exceeds this build's maxima"),
+]
+
+
+@pytest.mark.parametrize("b,name,message", MISMATCHED, ids=[f"{b.name}:{n}" for b, n, _ in MISMATCHED])
+def test_mismatched_vector_set(b: hls_csim.Build, name: str, message: str):
+    _need_sets(name)
+    c = _compile(b)
+    r = hls_csim.run(c.exe, [hls_csim.VECTORS / name])
+    assert r.returncode == 2, r.stdout + r.stderr
+    assert message in r.stderr, r.stderr
