@@ -9,7 +9,7 @@ VECTORS    ?= build/vectors
 JOBS       ?= 2
 PYTEST     := $(PY) -m pytest
 
-.PHONY: all setup vectors report sim sim-full test lint synth bench bench-sim vivado hls-csim clean distclean
+.PHONY: all setup vectors report sim sim-full test lint synth bench bench-sim vivado hls-csim hls clean distclean
 
 all: setup vectors report sim sim-full hls-csim
 
@@ -62,6 +62,10 @@ bench-sim: $(STAMP) vectors
 hls-csim: $(STAMP) vectors
 	$(PYTEST) tests/hls/test_hls_csim.py -n $(JOBS) -m "not slow"
 	$(PY) scripts/hls_csim.py --layer
+
+# Vitis HLS csim + csynth of every kernel x format (knobs: scripts/hls_vitis.sh); skips without vitis_hls.
+hls:
+	VECTORS=$(VECTORS) bash scripts/hls_vitis.sh
 
 vivado:
 	@command -v vivado >/dev/null || { echo "vivado not found: install Xilinx Vivado to run scripts/vivado_synth.tcl"; exit 1; }
