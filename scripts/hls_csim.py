@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-HLS = REPO / "hls"
+HLS = Path(os.environ.get("CONV_HLS_DIR", REPO / "hls"))  # a scratch copy, e.g. to prove the tests bite
 BUILD_ROOT = REPO / "build" / "hls" / "csim"
 VECTORS = Path(os.environ.get("CONV_VECTOR_DIR", REPO / "build" / "vectors"))
 FORMATS = {"dense": 0, "krp": 1, "ikr": 2}

@@ -70,24 +70,24 @@ struct product_shift {
     static_assert(CFG::w_bits == (EXP2_BITS ? 2 + EXP1_BITS + EXP2_BITS : 1 + EXP1_BITS),
                   "shift codes: W_BITS must be 1+EXP1_BITS (pot) or 2+EXP1_BITS+EXP2_BITS (apot)");
 
-    // One term. The shift amount is a plain int (at most 2^E-2 < 15): the same logic for HLS,
-    // and it keeps ap_int's signed-shift path out of the C-simulation's inner loop.
-    static prod_t term(act_t a, bool s, int m) {
+    // One term, in plain int: |term| < 2^(A_BITS + 2^EXP_BITS - 2) <= 2^22, a width HLS's range
+    // analysis narrows to, and it keeps ap_int's generic shift out of the C-simulation's inner loop.
+    static int term(unsigned a, unsigned s, unsigned m) {
 #pragma HLS INLINE
-        const ap_uint<prod_bits> mag = m == 0 ? ap_uint<prod_bits>(0) : ap_uint<prod_bits>(ap_uint<prod_bits>(a) << (m - 1));
-        return s ? prod_t(-prod_t(mag)) : prod_t(mag);
+        const int mag = m == 0 ? 0 : int(a << (m - 1));
+        return s ? -mag : mag;
     }
     static bank_t bank(act_t a, const level_table &) { return a; }
     static prod_t product(bank_t a, code_t code) {
         const int lo_w = EXP2_BITS ? EXP2_BITS + 1 : 0;  // {s2, m2} field width
-        const unsigned c = code.to_uint();
+        const unsigned c = code.to_uint(), v = a.to_uint();
         const unsigned hi = c >> lo_w;                    // {s1, m1}
-        prod_t p = term(a, (hi >> EXP1_BITS) & 1, hi & ((1u << EXP1_BITS) - 1));
+        int p = term(v, (hi >> EXP1_BITS) & 1, hi & ((1u << EXP1_BITS) - 1));
         if (EXP2_BITS) {
             const int e2 = EXP2_BITS ? EXP2_BITS : 1;     // keeps the shifts legal when unused
-            p += term(a, (c >> e2) & 1, c & ((1u << e2) - 1));
+            p += term(v, (c >> e2) & 1, c & ((1u << e2) - 1));
         }
-        return p;
+        return prod_t(p);
     }
     static bool levels_ok(const level_table &) { return true; }
 };
