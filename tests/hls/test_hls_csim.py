@@ -8,7 +8,6 @@ mismatched vector sets stop with a one-line error naming the problem.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import shutil
 import sys
@@ -20,7 +19,7 @@ REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "scripts"))
 import hls_csim  # noqa: E402
 
-from pymodel.vectors import manifest_digest  # noqa: E402
+from tests.vector_edit import reseal  # noqa: E402
 
 pytestmark = pytest.mark.hls
 
@@ -106,16 +105,6 @@ def _copy(name: str, tmp_path: Path) -> Path:
     return dst
 
 
-def _rehash(d: Path, *files: str) -> None:
-    """Re-sign edited files in the manifest, as a consistent (but wrong) export would."""
-    m = json.loads((d / "manifest.json").read_text())
-    for f in files:
-        data = (d / f).read_bytes()
-        m["files"][f] = {"sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data)}
-    m["manifest_sha256"] = manifest_digest(m)
-    (d / "manifest.json").write_text(json.dumps(m, indent=1, sort_keys=True))
-
-
 def _flip(d: Path, file: str, index: int, bits: int) -> tuple[int, int]:
     """Flip bit 0 of value `index` of a hex file; returns (old, new) as unsigned."""
     lines = (d / file).read_text().splitlines()
@@ -133,7 +122,7 @@ def test_flipped_expected_value_fails(tmp_path: Path, file: str, mode: int):
     index = 3 * layer["h"] * layer["w"] + 2 * layer["w"] + 5  # co=3, y=2, x=5
     bits = SETS[TILE]["hex"][file]["bits"]
     old, new = _flip(d, file, index, bits)
-    _rehash(d, file)
+    reseal(d)
     c = _compile(SHIFT_KRP)
     r = hls_csim.run(c.exe, [d], modes=str(mode))
     assert r.returncode == 1, r.stdout + r.stderr
@@ -164,14 +153,14 @@ def _edit_manifest(d: Path, fn) -> None:
 def _truncate(d: Path, file: str) -> None:
     lines = (d / file).read_text().splitlines()
     (d / file).write_text("\n".join(lines[:-1]) + "\n")
-    _rehash(d, file)
+    reseal(d)
 
 
 def _bad_digit(d: Path, file: str) -> None:
     lines = (d / file).read_text().splitlines()
     lines[7] = "z" * len(lines[7])
     (d / file).write_text("\n".join(lines) + "\n")
-    _rehash(d, file)
+    reseal(d)
 
 
 BAD = {

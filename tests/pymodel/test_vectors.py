@@ -16,6 +16,7 @@ from pymodel import codes as C
 from pymodel import reference as R
 from pymodel import vectors as V
 from pymodel.types import QuantizedLayer
+from tests.vector_edit import reseal
 
 META = {
     "weights_source": "test(random codes)",
@@ -83,20 +84,6 @@ def export(
 @pytest.fixture
 def small_set(tmp_path) -> Path:
     return export(tmp_path, random_layer("int", "dense", 6, 8))
-
-
-def reseal(path: Path, manifest: dict | None = None) -> None:
-    """Re-hash every file and the manifest (independently of pymodel.vectors) after a deliberate edit,
-    so a test reaches the check behind the hashes."""
-    manifest = manifest or json.loads((path / "manifest.json").read_text())
-    for name in manifest["files"]:
-        data = (path / name).read_bytes()
-        manifest["files"][name] = {"sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data)}
-    body = {k: v for k, v in manifest.items() if k != "manifest_sha256"}
-    manifest["manifest_sha256"] = hashlib.sha256(
-        json.dumps(body, sort_keys=True, separators=(",", ":")).encode()
-    ).hexdigest()
-    (path / "manifest.json").write_text(json.dumps(manifest))
 
 
 def rewrite_npz(path: Path, **changes) -> None:
