@@ -216,7 +216,7 @@ def vector_sets(root: Path = VECTORS) -> dict[str, dict]:
 
 def tile_sets(b: Build, sets: dict[str, dict]) -> list[str]:
     """The tile and stress sets (not the whole layer) that build `b` runs."""
-    return [n for n, m in sets.items() if b.accepts(m) and (m.get("tile") or "-stress" in n)]
+    return [n for n, m in sets.items() if b.accepts(m) and (m.get("tile") or m.get("stress"))]
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -53,9 +53,11 @@ struct Host {
         return "";
     }
 
-    // The activation map, once (the kernel reads it once per output tile).
-    static void push_act(const vio::VectorSet &v, hls::stream<act_beat_t> &s) {
+    // The activation map's beats (the host sends the same map once per output tile).
+    static std::vector<act_beat_t> act_beats(const vio::VectorSet &v) {
         const int cg_n = (v.cin + PI - 1) / PI, hw = v.h * v.w;
+        std::vector<act_beat_t> beats;
+        beats.reserve(size_t(hw) * cg_n);
         for (int y = 0; y < v.h; ++y)
             for (int x = 0; x < v.w; ++x)
                 for (int cg = 0; cg < cg_n; ++cg) {
@@ -64,8 +66,13 @@ struct Host {
                         const int ci = cg * PI + i;
                         if (ci < v.cin) d(i * A + A - 1, i * A) = v.act[ci * hw + y * v.w + x];
                     }
-                    s.write(conv::axis_beat<CFG::act_w>(d, y == v.h - 1 && x == v.w - 1 && cg == cg_n - 1));
+                    beats.push_back(conv::axis_beat<CFG::act_w>(d, y == v.h - 1 && x == v.w - 1 && cg == cg_n - 1));
                 }
+        return beats;
+    }
+
+    static void push_act(const vio::VectorSet &v, hls::stream<act_beat_t> &s) {
+        for (const act_beat_t &b : act_beats(v)) s.write(b);
     }
 
     // Window position (ky*3+kx) of the j-th kept weight of an IKR mask.
@@ -135,9 +142,10 @@ struct Host {
         hls::stream<act_beat_t> s_act("s_axis_act");
         hls::stream<wgt_beat_t> s_wgt("s_axis_wgt");
         hls::stream<out_beat_t> m_out("m_axis_out");
+        const std::vector<act_beat_t> map = act_beats(v);
         for (int ot = 0; ot < ot_n; ++ot) {
             push_weights(v, ot, s_wgt);
-            push_act(v, s_act);
+            for (const act_beat_t &b : map) s_act.write(b);
         }
         ap_uint<8> status = 0xff;
         auto t0 = std::chrono::steady_clock::now();

@@ -13,6 +13,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <map>
 #include <sstream>
 #include <stdexcept>
 #include <string>
@@ -381,6 +382,7 @@ class Loader {
   private:
     std::string dir_;
     Json m_;
+    std::map<std::string, std::string> data_;  // every listed file, read once by check_files()
 
     const Json &obj(const Json &o, const std::string &key, const std::string &ctx = "") {
         const Json *j = o.find(key);
@@ -419,7 +421,7 @@ class Loader {
             if ((long long)st.st_size != bytes)
                 throw Error(f + ": " + std::to_string((long long)st.st_size) + " bytes, manifest says " + std::to_string(bytes) +
                             " (truncated or replaced)");
-            const std::string data = read_file(path, f);
+            const std::string &data = data_[f] = read_file(path, f);
             Sha256 sha;
             sha.update(reinterpret_cast<const unsigned char *>(data.data()), data.size());
             if (sha.hex() != str(kv.second, "sha256", "files." + f + "."))
@@ -437,8 +439,9 @@ class Loader {
         if (num(spec, "count", "hex." + file + ".") != count)
             throw Error("manifest.json: " + file + " has count " + std::to_string(num(spec, "count", "hex." + file + ".")) +
                         ", the layer needs " + std::to_string(count));
-        if (!obj(m_, "files").find(file)) throw Error("manifest.json: " + file + " is not listed in files (no sha256)");
-        const std::string data = read_file(dir_ + "/" + file, file);
+        const auto listed = data_.find(file);
+        if (listed == data_.end()) throw Error("manifest.json: " + file + " is not listed in files (no sha256)");
+        const std::string &data = listed->second;
         const int digits = (bits + 3) / 4;
         std::vector<int64_t> out;
         out.reserve(count);
