@@ -46,6 +46,7 @@ module conv_axil_regs #(
     input  wire        status_pending,
     input  wire        status_frame_err,
     input  wire        status_level_err,
+    input  wire        status_index_err,
     input  wire [31:0] cycles
 );
 
@@ -137,7 +138,7 @@ always @* begin
         rvalid_next = 1'b1;
         case (read_index)
             REG_CTRL:   rdata_next = 32'd0;
-            REG_STATUS: rdata_next = {26'd0, status_level_err, status_frame_err, status_pending,
+            REG_STATUS: rdata_next = {25'd0, status_index_err, status_level_err, status_frame_err, status_pending,
                                       status_cfg_err, status_done, status_busy};
             REG_H:      rdata_next = h_reg;
             REG_W:      rdata_next = w_reg;

@@ -1,13 +1,17 @@
 `default_nettype none
-// 3x3 / stride 1 / pad 1 convolution engine (contract: docs/engine.md).
+// 3x3 / stride 1 / pad 1 convolution engine (contract: docs/engine.md). The top of every
+// core: ARITH picks the product unit, FORMAT the weight format (the RTL twin of the HLS
+// kernel's product x format policies, hls/include/conv_product.h and conv_format.h).
 //
 // Per output tile (PAR_OUT channels) and output pixel (y, x) the sequencer issues
-// 9*CG steps in the order cg, dx, dy (dy innermost); each step is one PAR_IN x PAR_OUT
-// block of products. Pipeline:
-//   S0 issue      sequencer; line-buffer read of column (x+dx-1, cg) of all 4 row slots
-//                 (only at dy == 0: the column serves the three dy steps)
-//   S1 tap select row slot of dy, zero padding (conv_tap_select); weight RAM read
-//   S2 products   conv_prod_mult / conv_prod_shift / conv_prod_plut (PROD_LAT cycles)
+// TAPS steps per channel group cg (dense 9, KRP 3, IKR IKR_K), only for kept weights;
+// each step is one PAR_IN x PAR_OUT block of products. Pipeline:
+//   S0 issue      sequencer; at tap 0 of a group: line-buffer read of the group's whole
+//                 window (4 row slots x 3 column banks) and of its index beat (KRP/IKR)
+//   S1 select     conv_window_select: the step's NCAND candidate positions per input lane,
+//                 zero padding; conv_lane_index: each lane's candidate; weight RAM read
+//   S2 products   conv_prod_mult / conv_prod_shift / conv_prod_plut (PROD_LAT cycles;
+//                 the lane's choice among the candidates happens inside the unit)
 //      adder tree per output lane (TREE_LEVELS cycles), then the accumulators
 //   requant       conv_requant (2 cycles) -> output FIFO -> m_axis_out
 // Stalls happen only at pixel boundaries: a pixel starts when its input window has
@@ -15,6 +19,9 @@
 // pixel in flight; inside a pixel the pipeline never stalls.
 module conv_engine #(
     parameter ARITH         = 0,    // 0 = MULT (int codes), 1 = SHIFT (pot/apot), 2 = PLUT (ios)
+    parameter FORMAT        = 0,    // 0 = dense, 1 = KRP (one kept row), 2 = IKR (IKR_K of 9 kept)
+    parameter IKR_K         = 4,    // IKR: kept weights per kernel (1..9)
+    parameter IKR_P         = 8,    // IKR: patterns in the library (1..256)
     parameter PAR_IN        = 16,   // input channels per step (power of two >= 2)
     parameter PAR_OUT       = 16,   // output channels per tile (power of two >= 2)
     parameter A_BITS        = 8,    // unsigned activation width, 4..8
@@ -70,22 +77,9 @@ module conv_engine #(
     output wire                         done
 );
 
-// ---------------------------------------------------------------- derived parameters
+`include "conv_prod_info.vh"
 
-// largest |w| a code of the format can decode to (pymodel.codes.max_abs_weight)
-function integer max_abs_weight;
-    input integer arith, w_bits, exp1_bits, exp2_bits, level_exp_max;
-    begin
-        if (arith == 0)
-            max_abs_weight = 1 << (w_bits - 1);
-        else if (arith == 1 && exp2_bits == 0)
-            max_abs_weight = 1 << ((1 << exp1_bits) - 2);
-        else if (arith == 1)
-            max_abs_weight = (1 << ((1 << exp1_bits) - 2)) + (1 << ((1 << exp2_bits) - 2));
-        else
-            max_abs_weight = 7 << level_exp_max;
-    end
-endfunction
+// ---------------------------------------------------------------- derived parameters
 
 // signed accumulator width holding any sum of cin*9 products (pymodel.codes.acc_bits),
 // evaluated in 64 bits so an oversized configuration is reported, not wrapped
@@ -112,16 +106,28 @@ function integer max2;
     end
 endfunction
 
-localparam ARITH_MULT  = 0;
-localparam ARITH_SHIFT = 1;
 localparam ARITH_PLUT  = 2;
+localparam FORMAT_IKR  = 2;
+
+// weight format
+localparam TAPS       = fmt_taps(FORMAT, IKR_K);
+localparam NCAND      = fmt_ncand(FORMAT, IKR_K);
+localparam SEL_W      = fmt_sel_w(FORMAT, IKR_K);
+localparam IDX_W      = fmt_idx_bits(FORMAT, IKR_P);
+localparam TABLE_BITS = fmt_table_bits(FORMAT, IKR_P);
+localparam TABLE_W    = max2(1, TABLE_BITS);
+localparam HAS_IDX    = (FORMAT != 0) ? 1 : 0;
+localparam TAP_W      = 4;
 
 localparam CG_MAX     = CIN_MAX / PAR_IN;
 localparam T_MAX      = COUT_MAX / PAR_OUT;
 localparam WGT_W      = PAR_IN * PAR_OUT * W_BITS;
-localparam PARAM_BITS = PAR_OUT * 40 + 128;
+localparam IDX_BEAT_W = HAS_IDX * PAR_IN * PAR_OUT * IDX_W;
+localparam LEVELS_LSB = PAR_OUT * 40;
+localparam TABLE_LSB  = PAR_OUT * 40 + 128;
+localparam PARAM_BITS = PAR_OUT * 40 + 128 + TABLE_BITS;
 localparam NPB        = (PARAM_BITS + WGT_W - 1) / WGT_W;
-localparam MAX_W      = max_abs_weight(ARITH, W_BITS, EXP1_BITS, EXP2_BITS, LEVEL_EXP_MAX);
+localparam MAX_W      = prod_max_w(ARITH, W_BITS, EXP1_BITS, EXP2_BITS, LEVEL_EXP_MAX);
 localparam ACC_BITS   = acc_bits(CIN_MAX, A_BITS, MAX_W);
 
 localparam LOG2_PAR_IN  = $clog2(PAR_IN);
@@ -131,23 +137,16 @@ localparam W_W    = $clog2(W_MAX + 1);
 localparam CG_W   = $clog2(CG_MAX + 1);
 localparam T_W    = $clog2(T_MAX + 1);
 localparam GROW_W = $clog2(T_MAX * H_MAX + 4) + 1;          // global row, with headroom
-localparam LB_ADDR_W  = max2(1, $clog2(W_MAX * CG_MAX));     // line-buffer slot address
-localparam COL_ADDR_W = $clog2((W_MAX + 1) * CG_MAX + 1);    // (x+dx)*CG + cg
-localparam WK_W       = $clog2(9 * CG_MAX);                  // weight beat within a tile
-localparam WB_ADDR_W  = $clog2(2 * 9 * CG_MAX);              // weight RAM address
+localparam LB_ADDR_W  = max2(1, $clog2(((W_MAX + 3) / 3) * CG_MAX));  // line-buffer bank address
+localparam WK_W       = max2(1, $clog2(TAPS * CG_MAX));      // weight beat within a tile
+localparam WB_ADDR_W  = $clog2(2 * TAPS * CG_MAX);           // weight RAM address
+localparam IB_ADDR_W  = $clog2(2 * CG_MAX);                  // index RAM address
 localparam FIFO_CNT_W = $clog2(FIFO_DEPTH) + 1;
 
-// product leaves per output lane
-localparam N_TERMS  = (ARITH == ARITH_SHIFT && EXP2_BITS > 0) ? 2 : 1;
-localparam SH_MAX   = max2((1 << EXP1_BITS) - 2, (EXP2_BITS > 0) ? (1 << EXP2_BITS) - 2 : 0);
-localparam SHIFT_LEAF_W = max2(A_BITS + SH_MAX + 1, $clog2(N_TERMS * PAR_IN + 1) + 1);
-// SHIFT and PLUT emit one's-complement leaves plus a correction leaf (count of negatives)
-localparam N_LEAVES = (ARITH == ARITH_SHIFT) ? N_TERMS * PAR_IN + 1 :
-                      (ARITH == ARITH_PLUT)  ? PAR_IN + 1 : PAR_IN;
-localparam LEAF_W   = (ARITH == ARITH_MULT)  ? A_BITS + W_BITS + 1 :
-                      (ARITH == ARITH_SHIFT) ? SHIFT_LEAF_W :
-                                               A_BITS + 3 + LEVEL_EXP_MAX + 1;
-localparam PROD_LAT    = (ARITH == ARITH_SHIFT) ? 1 : 2;
+// product unit
+localparam N_LEAVES    = prod_n_leaves(ARITH, EXP2_BITS, PAR_IN);
+localparam LEAF_W      = prod_leaf_w(ARITH, A_BITS, W_BITS, EXP1_BITS, EXP2_BITS, LEVEL_EXP_MAX, PAR_IN);
+localparam PROD_LAT    = prod_latency(ARITH);
 localparam TREE_LEVELS = (N_LEAVES > 1) ? $clog2(N_LEAVES) : 1;
 localparam SUM_W       = LEAF_W + TREE_LEVELS;
 localparam FLAG_DELAY  = PROD_LAT + TREE_LEVELS;
@@ -155,7 +154,7 @@ localparam FLAG_DELAY  = PROD_LAT + TREE_LEVELS;
 // ---------------------------------------------------------------- parameter checks
 
 generate
-    if (ARITH < 0 || ARITH > 2 ||
+    if (ARITH < 0 || ARITH > 2 || FORMAT < 0 || FORMAT > 2 ||
         PAR_IN < 2 || (1 << LOG2_PAR_IN) != PAR_IN ||
         PAR_OUT < 2 || (1 << LOG2_PAR_OUT) != PAR_OUT ||
         A_BITS < 4 || A_BITS > 8 ||
@@ -165,20 +164,28 @@ generate
         FIFO_DEPTH < 4 || (1 << $clog2(FIFO_DEPTH)) != FIFO_DEPTH ||
         ACC_BITS > 32) begin : g_bad_params
         initial begin
-            $display("ERROR: conv_engine: illegal parameters ARITH=%0d PAR_IN=%0d PAR_OUT=%0d A_BITS=%0d CIN_MAX=%0d COUT_MAX=%0d ACC_BITS=%0d FIFO_DEPTH=%0d",
-                     ARITH, PAR_IN, PAR_OUT, A_BITS, CIN_MAX, COUT_MAX, ACC_BITS, FIFO_DEPTH);
+            $display("ERROR: conv_engine: illegal parameters ARITH=%0d FORMAT=%0d PAR_IN=%0d PAR_OUT=%0d A_BITS=%0d CIN_MAX=%0d COUT_MAX=%0d ACC_BITS=%0d FIFO_DEPTH=%0d",
+                     ARITH, FORMAT, PAR_IN, PAR_OUT, A_BITS, CIN_MAX, COUT_MAX, ACC_BITS, FIFO_DEPTH);
             $finish;
         end
         conv_illegal_parameter u_stop_elaboration ();
     end
-    if (ARITH == ARITH_MULT && (W_BITS < 2 || W_BITS > 8)) begin : g_bad_mult
+    if (FORMAT == FORMAT_IKR && (IKR_K < 1 || IKR_K > 9 || IKR_P < 1 || IKR_P > 256 || IDX_W > W_BITS)) begin : g_bad_ikr
+        initial begin
+            $display("ERROR: conv_engine: IKR needs IKR_K in 1..9, IKR_P in 1..256 and pattern ids no wider than W_BITS, got %0d, %0d, %0d",
+                     IKR_K, IKR_P, IDX_W);
+            $finish;
+        end
+        conv_illegal_parameter u_stop_elaboration ();
+    end
+    if (ARITH == 0 && (W_BITS < 2 || W_BITS > 8)) begin : g_bad_mult
         initial begin
             $display("ERROR: conv_engine: MULT needs W_BITS in 2..8, got %0d", W_BITS);
             $finish;
         end
         conv_illegal_parameter u_stop_elaboration ();
     end
-    if (ARITH == ARITH_SHIFT && (EXP1_BITS < 1 || EXP1_BITS > 4 || EXP2_BITS < 0 || EXP2_BITS > 4 ||
+    if (ARITH == 1 && (EXP1_BITS < 1 || EXP1_BITS > 4 || EXP2_BITS < 0 || EXP2_BITS > 4 ||
         W_BITS != ((EXP2_BITS > 0) ? 2 + EXP1_BITS + EXP2_BITS : 1 + EXP1_BITS))) begin : g_bad_shift
         initial begin
             $display("ERROR: conv_engine: SHIFT needs W_BITS = 1+EXP1_BITS (+1+EXP2_BITS), got W_BITS=%0d EXP1_BITS=%0d EXP2_BITS=%0d",
@@ -208,6 +215,7 @@ reg         done_reg;
 reg         cfg_err_reg;
 reg         pending_reg;
 reg         level_err_reg;
+reg         index_err_reg;
 reg  [31:0] cycles_reg;
 wire        frame_err_act, frame_err_wgt;
 
@@ -250,6 +258,7 @@ conv_axil_regs #(
     .status_pending  (pending_reg),
     .status_frame_err(frame_err_act || frame_err_wgt),
     .status_level_err(level_err_reg),
+    .status_index_err(index_err_reg),
     .cycles          (cycles_reg)
 );
 
@@ -322,12 +331,12 @@ assign done = done_reg;
 
 // ---------------------------------------------------------------- input and weight stores
 
-reg  [GROW_W-1:0]        cmp_g_reg;
-wire [GROW_W-1:0]        write_row;
-wire [W_W-1:0]           write_col;
-wire                     lb_rd_en;
-wire [LB_ADDR_W-1:0]     lb_rd_addr;
-wire [4*PAR_IN*A_BITS-1:0] lb_rd_data;
+reg  [GROW_W-1:0]          cmp_g_reg;
+wire [GROW_W-1:0]          write_row;
+wire [W_W-1:0]             write_col;
+wire                       lb_rd_en;
+wire [3*LB_ADDR_W-1:0]     lb_rd_addr;
+wire [12*PAR_IN*A_BITS-1:0] lb_rd_data;
 
 conv_line_buffer #(
     .PAR_IN (PAR_IN),
@@ -368,15 +377,21 @@ wire [PARAM_BITS-1:0] params0, params1;
 wire                  wb_rd_en;
 wire [WB_ADDR_W-1:0]  wb_rd_addr;
 wire [WGT_W-1:0]      wb_rd_data;
+wire                  ib_rd_en;
+wire [IB_ADDR_W-1:0]  ib_rd_addr;
+wire [max2(1, IDX_BEAT_W)-1:0] ib_rd_data;
 
 conv_wgt_buffer #(
     .WGT_W     (WGT_W),
+    .IDX_BEAT_W(IDX_BEAT_W),
+    .TAPS      (TAPS),
     .CG_MAX    (CG_MAX),
     .NPB       (NPB),
     .PARAM_BITS(PARAM_BITS),
     .CG_W      (CG_W),
     .T_W       (T_W),
-    .ADDR_W    (WB_ADDR_W)
+    .ADDR_W    (WB_ADDR_W),
+    .IDX_ADDR_W(IB_ADDR_W)
 ) u_wgt_buffer (
     .clk              (clk),
     .rst              (rst),
@@ -395,7 +410,10 @@ conv_wgt_buffer #(
     .params1          (params1),
     .rd_en            (wb_rd_en),
     .rd_addr          (wb_rd_addr),
-    .rd_data          (wb_rd_data)
+    .rd_data          (wb_rd_data),
+    .idx_rd_en        (ib_rd_en),
+    .idx_rd_addr      (ib_rd_addr),
+    .idx_rd_data      (ib_rd_data)
 );
 
 // ---------------------------------------------------------------- S0: sequencer
@@ -404,33 +422,33 @@ reg  [T_W-1:0]        cmp_t_reg;
 reg  [H_W-1:0]        cmp_y_reg;
 reg  [W_W-1:0]        cmp_x_reg;
 reg  [CG_W-1:0]       cmp_cg_reg;
-reg  [1:0]            cmp_dx_reg;
-reg  [1:0]            cmp_dy_reg;
+reg  [TAP_W-1:0]      cmp_tap_reg;
 reg                   cmp_done_reg;
-reg  [COL_ADDR_W-1:0] col_addr_reg;     // (x+dx)*CG + cg: the read column is one to the left
-reg  [COL_ADDR_W-1:0] pix_addr_reg;     // x*CG
-reg  [WK_W-1:0]       wk_reg;           // cg*9 + dy*3 + dx
+reg  [1:0]            x_bank_reg;       // x % 3: the column bank of column x
+reg  [LB_ADDR_W:0]    x_base_reg;       // (x/3)*CG, one bit wider (see the bank addresses)
+reg  [WK_W-1:0]       wk_reg;           // cg*TAPS + tap
 reg  [FIFO_CNT_W:0]   inflight_reg;     // pixels started, not yet in the output FIFO
 wire [FIFO_CNT_W-1:0] fifo_count;
 wire                  push_valid;
 
 localparam integer          FIFO_DEPTH_I = FIFO_DEPTH;
 localparam [FIFO_CNT_W:0]   FIFO_DEPTH_C = FIFO_DEPTH_I[FIFO_CNT_W:0];
-localparam integer         WB_BUF1_BASE_I = 9 * CG_MAX;
+localparam integer         WB_BUF1_BASE_I = TAPS * CG_MAX;
 localparam [WB_ADDR_W-1:0] WB_BUF1_BASE   = WB_BUF1_BASE_I[WB_ADDR_W-1:0];
-localparam [WK_W-1:0]      WK_STEP_DY     = 3;     // next tap row: +3
-localparam [WK_W-1:0]      WK_STEP_DX     = 5;     // next tap column, first row: -6+1
+localparam integer         IB_BUF1_BASE_I = CG_MAX;
+localparam [IB_ADDR_W-1:0] IB_BUF1_BASE   = IB_BUF1_BASE_I[IB_ADDR_W-1:0];
+localparam integer         TAPS_LAST_I    = TAPS - 1;
+localparam [TAP_W-1:0]     TAPS_LAST      = TAPS_LAST_I[TAP_W-1:0];
 
-wire [COL_ADDR_W-1:0] cg_ext = {{(COL_ADDR_W-CG_W){1'b0}}, cg_reg};
+wire [LB_ADDR_W:0] cg_ext = {{(LB_ADDR_W+1-CG_W){1'b0}}, cg_reg};
 
-wire first_step = (cmp_cg_reg == {CG_W{1'b0}}) && (cmp_dx_reg == 2'd0) && (cmp_dy_reg == 2'd0);
-wire last_dy    = (cmp_dy_reg == 2'd2);
-wire last_dx    = (cmp_dx_reg == 2'd2);
+wire first_step = (cmp_cg_reg == {CG_W{1'b0}}) && (cmp_tap_reg == {TAP_W{1'b0}});
+wire last_tap   = (cmp_tap_reg == TAPS_LAST);
 wire last_cg    = (cmp_cg_reg == cg_reg - 1'b1);
 wire last_x     = (cmp_x_reg == w_reg - 1'b1);
 wire last_y     = (cmp_y_reg == h_reg - 1'b1);
 wire last_t     = (cmp_t_reg == tiles_reg - 1'b1);
-wire last_step  = last_cg && last_dx && last_dy;
+wire last_step  = last_cg && last_tap;
 
 // the window of pixel (y, x) is complete once input pixel (min(y+1,H-1), min(x+1,W-1))
 // of this tile's copy of the map has been written
@@ -441,16 +459,21 @@ wire weights_ready = (tiles_loaded > cmp_t_reg);
 wire output_room   = ({1'b0, fifo_count} + inflight_reg) < FIFO_DEPTH_C;
 wire issue = running_reg && !cmp_done_reg &&
              (!first_step || (input_ready && weights_ready && output_room));
+wire group_start = issue && (cmp_tap_reg == {TAP_W{1'b0}});
 
-wire row_inside = (cmp_dy_reg == 2'd0) ? (cmp_y_reg != {H_W{1'b0}}) :
-                  (cmp_dy_reg == 2'd2) ? !last_y : 1'b1;
-wire col_inside = !((cmp_x_reg == {W_W{1'b0}}) && (cmp_dx_reg == 2'd0)) &&
-                  !(last_x && last_dx);
-wire [1:0] tap_slot = cmp_g_reg[1:0] + cmp_dy_reg + 2'd3;     // slot of global row g+dy-1
-wire [COL_ADDR_W-1:0] read_col_addr = col_addr_reg - cg_ext;
+// Bank addresses of columns x-1, x, x+1 (bank b holds the columns c with c%3 == b, at
+// (c/3)*CG + cg). Only bank 2 at x%3 == 0 (column x-1) and bank 0 at x%3 == 2 (column
+// x+1) reach into the neighbouring bank triple. At x = 0 column -1 wraps to a large
+// address; that read is zeroed by the window select, so only the low bits address the RAM.
+wire [LB_ADDR_W:0] group_addr = x_base_reg + {{(LB_ADDR_W+1-CG_W){1'b0}}, cmp_cg_reg};
+wire [LB_ADDR_W:0] bank_addr0 = (x_bank_reg == 2'd2) ? group_addr + cg_ext : group_addr;
+wire [LB_ADDR_W:0] bank_addr2 = (x_bank_reg == 2'd0) ? group_addr - cg_ext : group_addr;
 
-assign lb_rd_en   = issue && (cmp_dy_reg == 2'd0);
-assign lb_rd_addr = read_col_addr[LB_ADDR_W-1:0];
+assign lb_rd_en   = group_start;
+assign lb_rd_addr = {bank_addr2[LB_ADDR_W-1:0], group_addr[LB_ADDR_W-1:0], bank_addr0[LB_ADDR_W-1:0]};
+assign ib_rd_en   = group_start && (HAS_IDX != 0);
+assign ib_rd_addr = (cmp_t_reg[0] ? IB_BUF1_BASE : {IB_ADDR_W{1'b0}}) +
+                    {{(IB_ADDR_W-CG_W){1'b0}}, cmp_cg_reg};
 
 always @(posedge clk) begin
     if (rst || launch) begin
@@ -458,51 +481,44 @@ always @(posedge clk) begin
         cmp_y_reg    <= {H_W{1'b0}};
         cmp_x_reg    <= {W_W{1'b0}};
         cmp_cg_reg   <= {CG_W{1'b0}};
-        cmp_dx_reg   <= 2'd0;
-        cmp_dy_reg   <= 2'd0;
+        cmp_tap_reg  <= {TAP_W{1'b0}};
         cmp_g_reg    <= {GROW_W{1'b0}};
         cmp_done_reg <= 1'b0;
-        col_addr_reg <= {COL_ADDR_W{1'b0}};
-        pix_addr_reg <= {COL_ADDR_W{1'b0}};
+        x_bank_reg   <= 2'd0;
+        x_base_reg   <= {(LB_ADDR_W+1){1'b0}};
         wk_reg       <= {WK_W{1'b0}};
     end else if (issue) begin
-        if (!last_dy) begin
-            cmp_dy_reg <= cmp_dy_reg + 1'b1;
-            wk_reg     <= wk_reg + WK_STEP_DY;
+        wk_reg <= last_step ? {WK_W{1'b0}} : wk_reg + 1'b1;
+        if (!last_tap) begin
+            cmp_tap_reg <= cmp_tap_reg + 1'b1;
         end else begin
-            cmp_dy_reg <= 2'd0;
-            if (!last_dx) begin
-                cmp_dx_reg   <= cmp_dx_reg + 1'b1;
-                col_addr_reg <= col_addr_reg + cg_ext;
-                wk_reg       <= wk_reg - WK_STEP_DX;
+            cmp_tap_reg <= {TAP_W{1'b0}};
+            if (!last_cg) begin
+                cmp_cg_reg <= cmp_cg_reg + 1'b1;
             end else begin
-                cmp_dx_reg <= 2'd0;
-                if (!last_cg) begin
-                    cmp_cg_reg   <= cmp_cg_reg + 1'b1;
-                    col_addr_reg <= col_addr_reg - (cg_ext << 1) + 1'b1;
-                    wk_reg       <= wk_reg + 1'b1;
-                end else begin
-                    // next pixel
-                    cmp_cg_reg <= {CG_W{1'b0}};
-                    wk_reg     <= {WK_W{1'b0}};
-                    if (!last_x) begin
-                        cmp_x_reg    <= cmp_x_reg + 1'b1;
-                        pix_addr_reg <= pix_addr_reg + cg_ext;
-                        col_addr_reg <= pix_addr_reg + cg_ext;
+                // next pixel
+                cmp_cg_reg <= {CG_W{1'b0}};
+                if (!last_x) begin
+                    cmp_x_reg <= cmp_x_reg + 1'b1;
+                    if (x_bank_reg == 2'd2) begin
+                        x_bank_reg <= 2'd0;
+                        x_base_reg <= x_base_reg + cg_ext;
                     end else begin
-                        cmp_x_reg    <= {W_W{1'b0}};
-                        pix_addr_reg <= {COL_ADDR_W{1'b0}};
-                        col_addr_reg <= {COL_ADDR_W{1'b0}};
-                        cmp_g_reg    <= cmp_g_reg + 1'b1;
-                        if (!last_y) begin
-                            cmp_y_reg <= cmp_y_reg + 1'b1;
+                        x_bank_reg <= x_bank_reg + 1'b1;
+                    end
+                end else begin
+                    cmp_x_reg  <= {W_W{1'b0}};
+                    x_bank_reg <= 2'd0;
+                    x_base_reg <= {(LB_ADDR_W+1){1'b0}};
+                    cmp_g_reg  <= cmp_g_reg + 1'b1;
+                    if (!last_y) begin
+                        cmp_y_reg <= cmp_y_reg + 1'b1;
+                    end else begin
+                        cmp_y_reg <= {H_W{1'b0}};
+                        if (!last_t) begin
+                            cmp_t_reg <= cmp_t_reg + 1'b1;
                         end else begin
-                            cmp_y_reg <= {H_W{1'b0}};
-                            if (!last_t) begin
-                                cmp_t_reg <= cmp_t_reg + 1'b1;
-                            end else begin
-                                cmp_done_reg <= 1'b1;
-                            end
+                            cmp_done_reg <= 1'b1;
                         end
                     end
                 end
@@ -523,11 +539,12 @@ always @(posedge clk) begin
     end
 end
 
-// ---------------------------------------------------------------- S1: tap select, weight read
+// ---------------------------------------------------------------- S1: candidate and lane select, weight read
 
 reg                 s1_valid_reg, s1_first_reg, s1_last_reg, s1_tile_last_reg, s1_buf_reg;
-reg                 s1_inside_reg;
-reg [1:0]           s1_slot_reg;
+reg [TAP_W-1:0]     s1_tap_reg;
+reg [1:0]           s1_slot0_reg, s1_bank0_reg;
+reg [2:0]           s1_row_inside_reg, s1_col_inside_reg;
 reg [WB_ADDR_W-1:0] s1_wb_addr_reg;
 
 always @(posedge clk) begin
@@ -536,31 +553,86 @@ always @(posedge clk) begin
     end else begin
         s1_valid_reg <= issue;
     end
-    s1_first_reg     <= first_step;
-    s1_last_reg      <= last_step;
-    s1_tile_last_reg <= last_step && last_x && last_y;
-    s1_buf_reg       <= cmp_t_reg[0];
-    s1_inside_reg    <= row_inside && col_inside;
-    s1_slot_reg      <= tap_slot;
-    s1_wb_addr_reg   <= (cmp_t_reg[0] ? WB_BUF1_BASE : {WB_ADDR_W{1'b0}}) +
-                        {{(WB_ADDR_W-WK_W){1'b0}}, wk_reg};
+    s1_first_reg      <= first_step;
+    s1_last_reg       <= last_step;
+    s1_tile_last_reg  <= last_step && last_x && last_y;
+    s1_buf_reg        <= cmp_t_reg[0];
+    s1_tap_reg        <= cmp_tap_reg;
+    s1_slot0_reg      <= cmp_g_reg[1:0] + 2'd3;                   // slot of global row g-1
+    s1_bank0_reg      <= (x_bank_reg == 2'd0) ? 2'd2 : x_bank_reg - 2'd1;   // bank of column x-1
+    s1_row_inside_reg <= {!last_y, 1'b1, cmp_y_reg != {H_W{1'b0}}};
+    s1_col_inside_reg <= {!last_x, 1'b1, cmp_x_reg != {W_W{1'b0}}};
+    s1_wb_addr_reg    <= (cmp_t_reg[0] ? WB_BUF1_BASE : {WB_ADDR_W{1'b0}}) +
+                         {{(WB_ADDR_W-WK_W){1'b0}}, wk_reg};
 end
 
 assign wb_rd_en   = s1_valid_reg;
 assign wb_rd_addr = s1_wb_addr_reg;
 
-wire [PAR_IN*A_BITS-1:0] tap_act;
+wire [NCAND*PAR_IN*A_BITS-1:0]  cand_act;
+wire [PAR_OUT*PAR_IN*SEL_W-1:0] lane_sel;
+wire                            lane_index_err;
+wire [TABLE_W-1:0]              ikr_table;      // the pattern library of the tile in S1
+wire [PAR_OUT*PAR_IN*IDX_W-1:0] lane_idx;       // the group's index beat (KRP row / IKR pattern id)
 
-conv_tap_select #(
+conv_window_select #(
+    .FORMAT(FORMAT),
+    .IKR_K (IKR_K),
     .PAR_IN(PAR_IN),
-    .A_BITS(A_BITS)
-) u_tap_select (
+    .A_BITS(A_BITS),
+    .NCAND (NCAND),
+    .TAP_W (TAP_W)
+) u_window_select (
     .clk       (clk),
-    .slot_data (lb_rd_data),
-    .slot      (s1_slot_reg),
-    .tap_inside(s1_inside_reg),
-    .act       (tap_act)
+    .window    (lb_rd_data),
+    .tap       (s1_tap_reg),
+    .slot0     (s1_slot0_reg),
+    .bank0     (s1_bank0_reg),
+    .row_inside(s1_row_inside_reg),
+    .col_inside(s1_col_inside_reg),
+    .cand      (cand_act)
 );
+
+generate
+    if (HAS_IDX != 0) begin : g_idx
+        assign lane_idx = ib_rd_data;
+    end else begin : g_no_idx
+        wire unused_idx = &{1'b0, ib_rd_data};
+        assign lane_idx = {(PAR_OUT*PAR_IN*IDX_W){1'b0}};
+    end
+    if (TABLE_BITS > 0) begin : g_table
+        assign ikr_table = s1_buf_reg ? params1[TABLE_LSB +: TABLE_W] : params0[TABLE_LSB +: TABLE_W];
+    end else begin : g_no_table
+        assign ikr_table = 1'b0;
+    end
+endgenerate
+
+conv_lane_index #(
+    .FORMAT (FORMAT),
+    .IKR_K  (IKR_K),
+    .IKR_P  (IKR_P),
+    .PAR_IN (PAR_IN),
+    .PAR_OUT(PAR_OUT),
+    .IDX_W  (IDX_W),
+    .SEL_W  (SEL_W),
+    .TABLE_W(TABLE_W),
+    .TAP_W  (TAP_W)
+) u_lane_index (
+    .clk       (clk),
+    .idx       (lane_idx),
+    .table_bits(ikr_table),
+    .tap       (s1_tap_reg),
+    .sel       (lane_sel),
+    .err       (lane_index_err)
+);
+
+always @(posedge clk) begin
+    if (rst || launch) begin
+        index_err_reg <= 1'b0;
+    end else if (s1_valid_reg && lane_index_err) begin
+        index_err_reg <= 1'b1;
+    end
+end
 
 // ---------------------------------------------------------------- S2: products and adder trees
 
@@ -578,70 +650,46 @@ always @(posedge clk) begin
     s2_buf_reg       <= s1_buf_reg;
 end
 
-wire [16*8-1:0] levels = s2_buf_reg ? params1[PAR_OUT*40 +: 128] : params0[PAR_OUT*40 +: 128];
+wire [16*8-1:0] levels = s2_buf_reg ? params1[LEVELS_LSB +: 128] : params0[LEVELS_LSB +: 128];
 wire [PAR_OUT*N_LEAVES*LEAF_W-1:0] leaves;
+wire prod_err;
 
+// the one arithmetic-specific place: which unit; every unit has the same ports and parameters
 generate
-    if (ARITH == ARITH_MULT) begin : g_mult
+    if (ARITH == 0) begin : g_mult
         conv_prod_mult #(
-            .PAR_IN (PAR_IN),
-            .PAR_OUT(PAR_OUT),
-            .A_BITS (A_BITS),
-            .W_BITS (W_BITS),
-            .PROD_W (LEAF_W)
+            .PAR_IN(PAR_IN), .PAR_OUT(PAR_OUT), .A_BITS(A_BITS), .W_BITS(W_BITS),
+            .EXP1_BITS(EXP1_BITS), .EXP2_BITS(EXP2_BITS), .LEVEL_EXP_MAX(LEVEL_EXP_MAX),
+            .NCAND(NCAND), .SEL_W(SEL_W), .N_LEAVES(N_LEAVES), .LEAF_W(LEAF_W)
         ) u_prod (
-            .clk  (clk),
-            .act  (tap_act),
-            .codes(wb_rd_data),
-            .prod (leaves)
+            .clk(clk), .cand(cand_act), .sel(lane_sel), .codes(wb_rd_data), .levels(levels),
+            .leaves(leaves), .err(prod_err)
         );
-    end else if (ARITH == ARITH_SHIFT) begin : g_shift
+    end else if (ARITH == 1) begin : g_shift
         conv_prod_shift #(
-            .PAR_IN   (PAR_IN),
-            .PAR_OUT  (PAR_OUT),
-            .A_BITS   (A_BITS),
-            .EXP1_BITS(EXP1_BITS),
-            .EXP2_BITS(EXP2_BITS),
-            .W_BITS   (W_BITS),
-            .N_TERMS  (N_TERMS),
-            .LEAF_W   (LEAF_W)
+            .PAR_IN(PAR_IN), .PAR_OUT(PAR_OUT), .A_BITS(A_BITS), .W_BITS(W_BITS),
+            .EXP1_BITS(EXP1_BITS), .EXP2_BITS(EXP2_BITS), .LEVEL_EXP_MAX(LEVEL_EXP_MAX),
+            .NCAND(NCAND), .SEL_W(SEL_W), .N_LEAVES(N_LEAVES), .LEAF_W(LEAF_W)
         ) u_prod (
-            .clk   (clk),
-            .act   (tap_act),
-            .codes (wb_rd_data),
-            .leaves(leaves)
+            .clk(clk), .cand(cand_act), .sel(lane_sel), .codes(wb_rd_data), .levels(levels),
+            .leaves(leaves), .err(prod_err)
         );
     end else begin : g_plut
         conv_prod_plut #(
-            .PAR_IN       (PAR_IN),
-            .PAR_OUT      (PAR_OUT),
-            .A_BITS       (A_BITS),
-            .LEVEL_EXP_MAX(LEVEL_EXP_MAX),
-            .LEAF_W       (LEAF_W)
+            .PAR_IN(PAR_IN), .PAR_OUT(PAR_OUT), .A_BITS(A_BITS), .W_BITS(W_BITS),
+            .EXP1_BITS(EXP1_BITS), .EXP2_BITS(EXP2_BITS), .LEVEL_EXP_MAX(LEVEL_EXP_MAX),
+            .NCAND(NCAND), .SEL_W(SEL_W), .N_LEAVES(N_LEAVES), .LEAF_W(LEAF_W)
         ) u_prod (
-            .clk   (clk),
-            .act   (tap_act),
-            .codes (wb_rd_data),
-            .levels(levels),
-            .leaves(leaves)
+            .clk(clk), .cand(cand_act), .sel(lane_sel), .codes(wb_rd_data), .levels(levels),
+            .leaves(leaves), .err(prod_err)
         );
     end
 endgenerate
 
-// PLUT: a level exponent beyond LEVEL_EXP_MAX would not fit the product bank
-integer j;
-reg level_exp_too_big;
-always @* begin
-    level_exp_too_big = 1'b0;
-    for (j = 0; j < 16; j = j + 1) begin
-        if ({28'd0, levels[j*8 +: 4]} > LEVEL_EXP_MAX) level_exp_too_big = 1'b1;
-    end
-end
-
 always @(posedge clk) begin
     if (rst || launch) begin
         level_err_reg <= 1'b0;
-    end else if (ARITH == ARITH_PLUT && s2_valid_reg && level_exp_too_big) begin
+    end else if (s2_valid_reg && prod_err) begin
         level_err_reg <= 1'b1;
     end
 end

@@ -1,8 +1,11 @@
 `default_nettype none
-// Activation line buffer: four row slots (banks), each holding one input row of the map
+// Activation line buffer: four row slots, each holding one input row of the map
 // (W_MAX pixels x CG_MAX channel groups, one PAR_IN-lane word per group), written in
 // stream order. The global row g counts rows across all tiles' copies of the map, so the
 // next tile's first rows preload while the current tile finishes; row g lives in slot g%4.
+// Each slot is split into three column banks (column x in bank x%3, at address
+// (x/3)*CG + cg), so one read delivers the three columns x-1, x, x+1 of a channel group:
+// the whole 3x3 window (of all four slots) at once, whatever positions a format needs.
 // A beat is accepted only while its row is at most two rows ahead of the compute row,
 // so the three rows being read (compute row -1, 0, +1) are never overwritten.
 module conv_line_buffer #(
@@ -15,7 +18,7 @@ module conv_line_buffer #(
     parameter CG_W    = 5,                        // width of channel-group counters
     parameter T_W     = 6,                        // width of tile counters
     parameter GROW_W  = 12,                       // width of the global row counter
-    parameter ADDR_W  = $clog2(W_MAX*CG_MAX)      // bank address width
+    parameter ADDR_W  = $clog2(((W_MAX+3)/3)*CG_MAX) // bank address width
 ) (
     input  wire                        clk,
     input  wire                        rst,
@@ -37,18 +40,21 @@ module conv_line_buffer #(
     output wire                        frame_err,      // tlast did not match the map end
 
     input  wire                        rd_en,
-    input  wire [ADDR_W-1:0]           rd_addr,       // x*CG + cg
-    output wire [4*PAR_IN*A_BITS-1:0]  rd_data        // slot s at [s*PAR_IN*A_BITS +: ...]
+    input  wire [3*ADDR_W-1:0]         rd_addr,       // bank b at [b*ADDR_W +: ADDR_W]
+    output wire [12*PAR_IN*A_BITS-1:0] rd_data        // slot s, bank b at [(s*3+b)*PAR_IN*A_BITS +: ...]
 );
 
-localparam LANES_W = PAR_IN * A_BITS;
+localparam LANES_W    = PAR_IN * A_BITS;
+localparam BANK_DEPTH = ((W_MAX + 3) / 3) * CG_MAX;    // column W_MAX (right padding) included
 
 reg [GROW_W-1:0] row_g_reg;     // global row of the write position
 reg [H_W-1:0]    row_y_reg;     // row within the map
 reg [W_W-1:0]    col_reg;
 reg [CG_W-1:0]   cg_reg;
 reg [T_W-1:0]    map_reg;       // map copies (tiles) fully written
-reg [ADDR_W-1:0] addr_reg;      // x*CG + cg, a plain counter within the row
+reg [ADDR_W-1:0] addr_reg;      // (x/3)*CG + cg
+reg [ADDR_W-1:0] base_reg;      // (x/3)*CG
+reg [1:0]        bank_reg;      // x%3
 reg              frame_err_reg;
 
 wire maps_done  = (map_reg == cfg_tiles);
@@ -74,6 +80,8 @@ always @(posedge clk) begin
         cg_reg        <= {CG_W{1'b0}};
         map_reg       <= {T_W{1'b0}};
         addr_reg      <= {ADDR_W{1'b0}};
+        base_reg      <= {ADDR_W{1'b0}};
+        bank_reg      <= 2'd0;
         frame_err_reg <= 1'b0;
     end else if (fire) begin
         if (s_axis_act_tlast != map_end) begin
@@ -85,11 +93,20 @@ always @(posedge clk) begin
         end else begin
             cg_reg <= {CG_W{1'b0}};
             if (!last_col) begin
-                col_reg  <= col_reg + 1'b1;
-                addr_reg <= addr_reg + 1'b1;
+                col_reg <= col_reg + 1'b1;
+                if (bank_reg == 2'd2) begin     // next column starts the next bank triple
+                    bank_reg <= 2'd0;
+                    addr_reg <= addr_reg + 1'b1;
+                    base_reg <= addr_reg + 1'b1;
+                end else begin
+                    bank_reg <= bank_reg + 1'b1;
+                    addr_reg <= base_reg;
+                end
             end else begin
                 col_reg   <= {W_W{1'b0}};
                 addr_reg  <= {ADDR_W{1'b0}};
+                base_reg  <= {ADDR_W{1'b0}};
+                bank_reg  <= 2'd0;
                 row_g_reg <= row_g_reg + 1'b1;
                 if (!last_row) begin
                     row_y_reg <= row_y_reg + 1'b1;
@@ -102,23 +119,26 @@ always @(posedge clk) begin
     end
 end
 
-genvar s;
+genvar s, b;
 generate
     for (s = 0; s < 4; s = s + 1) begin : g_slot
-        localparam [1:0] SLOT = s;
-        conv_sdp_ram #(
-            .DATA_W(LANES_W),
-            .DEPTH (W_MAX*CG_MAX),
-            .ADDR_W(ADDR_W)
-        ) u_slot_ram (
-            .clk    (clk),
-            .wr_en  (fire && (row_g_reg[1:0] == SLOT)),
-            .wr_addr(addr_reg),
-            .wr_data(s_axis_act_tdata),
-            .rd_en  (rd_en),
-            .rd_addr(rd_addr),
-            .rd_data(rd_data[s*LANES_W +: LANES_W])
-        );
+        for (b = 0; b < 3; b = b + 1) begin : g_bank
+            localparam [1:0] SLOT = s;
+            localparam [1:0] BANK = b;
+            conv_sdp_ram #(
+                .DATA_W(LANES_W),
+                .DEPTH (BANK_DEPTH),
+                .ADDR_W(ADDR_W)
+            ) u_ram (
+                .clk    (clk),
+                .wr_en  (fire && (row_g_reg[1:0] == SLOT) && (bank_reg == BANK)),
+                .wr_addr(addr_reg),
+                .wr_data(s_axis_act_tdata),
+                .rd_en  (rd_en),
+                .rd_addr(rd_addr[b*ADDR_W +: ADDR_W]),
+                .rd_data(rd_data[(s*3+b)*LANES_W +: LANES_W])
+            );
+        end
     end
 endgenerate
 

@@ -1,41 +1,76 @@
 `default_nettype none
-// MULT product unit: PAR_IN x PAR_OUT signed products a*w with two registers per product
-// (MREG and PREG of a DSP48E1, so synthesis maps each product onto one DSP slice).
-// Latency 2. Products of output lane o are at prod[(o*PAR_IN+i)*PROD_W +: PROD_W].
+// MULT product unit: per lane (o, i) the activation chosen by conv_lane_select times the
+// two's complement code, with two registers per product (MREG and PREG of a DSP48E1, so
+// synthesis maps each product onto one DSP slice). Port contract shared by every
+// conv_prod_* unit (docs/engine.md); facts in conv_prod_info.vh. Latency 2.
+// Leaves of output lane o: the PAR_IN signed products at leaves[(o*PAR_IN+i)*LEAF_W +: LEAF_W].
 (* use_dsp = "yes" *)
 module conv_prod_mult #(
-    parameter PAR_IN  = 16,     // input lanes
-    parameter PAR_OUT = 16,     // output lanes
-    parameter A_BITS  = 8,      // unsigned activation width
-    parameter W_BITS  = 8,      // two's complement weight code width
-    parameter PROD_W  = A_BITS + W_BITS + 1     // signed product width
+    parameter PAR_IN        = 16,   // input lanes
+    parameter PAR_OUT       = 16,   // output lanes
+    parameter A_BITS        = 8,    // unsigned activation width
+    parameter W_BITS        = 8,    // two's complement code width
+    parameter EXP1_BITS     = 3,    // (SHIFT only)
+    parameter EXP2_BITS     = 0,    // (SHIFT only)
+    parameter LEVEL_EXP_MAX = 8,    // (PLUT only)
+    parameter NCAND         = 1,    // candidate activations per input lane
+    parameter SEL_W         = 1,    // candidate index bits per lane
+    parameter N_LEAVES      = PAR_IN,
+    parameter LEAF_W        = A_BITS + W_BITS + 1
 ) (
-    input  wire                              clk,
-    input  wire [PAR_IN*A_BITS-1:0]          act,
-    input  wire [PAR_OUT*PAR_IN*W_BITS-1:0]  codes,
-    output wire [PAR_OUT*PAR_IN*PROD_W-1:0]  prod
+    input  wire                                 clk,
+    input  wire [NCAND*PAR_IN*A_BITS-1:0]       cand,
+    input  wire [PAR_OUT*PAR_IN*SEL_W-1:0]      sel,
+    input  wire [PAR_OUT*PAR_IN*W_BITS-1:0]     codes,
+    input  wire [16*8-1:0]                      levels,
+    output wire [PAR_OUT*N_LEAVES*LEAF_W-1:0]   leaves,
+    output wire                                 err
 );
+
+`include "conv_prod_info.vh"
 
 genvar o, i;
 generate
-    if (PROD_W != A_BITS + W_BITS + 1) begin : g_bad_params
+    if (N_LEAVES != prod_n_leaves(0, EXP2_BITS, PAR_IN) ||
+        LEAF_W != prod_leaf_w(0, A_BITS, W_BITS, EXP1_BITS, EXP2_BITS, LEVEL_EXP_MAX, PAR_IN) ||
+        W_BITS < 2 || W_BITS > 8) begin : g_bad_params
         initial begin
-            $display("ERROR: conv_prod_mult: PROD_W must be A_BITS+W_BITS+1");
+            $display("ERROR: conv_prod_mult: illegal N_LEAVES=%0d LEAF_W=%0d W_BITS=%0d", N_LEAVES, LEAF_W, W_BITS);
             $finish;
         end
         conv_illegal_parameter u_stop_elaboration ();
     end
+endgenerate
+
+wire unused_levels = &{1'b0, levels};
+assign err = 1'b0;
+
+wire [PAR_OUT*PAR_IN*A_BITS-1:0] act;
+
+conv_lane_select #(
+    .PAR_IN (PAR_IN),
+    .PAR_OUT(PAR_OUT),
+    .A_BITS (A_BITS),
+    .NCAND  (NCAND),
+    .SEL_W  (SEL_W)
+) u_lane_select (
+    .cand(cand),
+    .sel (sel),
+    .act (act)
+);
+
+generate
     for (o = 0; o < PAR_OUT; o = o + 1) begin : g_out
         for (i = 0; i < PAR_IN; i = i + 1) begin : g_in
-            wire signed [A_BITS:0]   a_signed = {1'b0, act[i*A_BITS +: A_BITS]};
+            wire signed [A_BITS:0]   a_signed = {1'b0, act[(o*PAR_IN+i)*A_BITS +: A_BITS]};
             wire signed [W_BITS-1:0] w_signed = codes[(o*PAR_IN+i)*W_BITS +: W_BITS];
-            reg  signed [PROD_W-1:0] mul_reg;
-            reg  signed [PROD_W-1:0] prod_reg;
+            reg  signed [LEAF_W-1:0] mul_reg;
+            reg  signed [LEAF_W-1:0] prod_reg;
             always @(posedge clk) begin
                 mul_reg  <= a_signed * w_signed;
                 prod_reg <= mul_reg;
             end
-            assign prod[(o*PAR_IN+i)*PROD_W +: PROD_W] = prod_reg;
+            assign leaves[(o*PAR_IN+i)*LEAF_W +: LEAF_W] = prod_reg;
         end
     end
 endgenerate

@@ -1,39 +1,55 @@
 `default_nettype none
 // PLUT product unit for codebook (ios) weights: 16 levels L[j] = (-1)^neg * mant * 2^exp
 // shared by the layer. Compute the few products once per activation, lanes only index.
+// Port contract shared by every conv_prod_* unit (docs/engine.md; conv_prod_info.vh).
 //
-// Stage 1, one product bank per input channel i: the odd multiples a, 3a = a+2a,
+// Pruned formats: the lanes of one input channel may want different window positions
+// (KRP: one of 3 rows, IKR: one of 10-K positions), so there is one bank per candidate
+// position and input channel (NCAND banks; dense: one) and a lane selects among
+// NCAND*16 entries by {candidate index, code}. The banks are shared by all PAR_OUT lanes,
+// so their cost is per input lane; the per-lane select grows with NCAND.
+//
+// Stage 1, one product bank per input channel i and candidate c: the odd multiples a, 3a = a+2a,
 // 5a = a+4a, 7a = 8a-a by shift-add, then per level j the unsigned magnitude
 // |a*L[j]| = odd(mant)*a << (tz(mant) + exp), built as a 4:1 odd-multiple select, a 4:1
 // shift by 0..3 and a shift by a multiple of 4 (or zero for mant == 0). The per-level
 // decode (which odd multiple, total shift, zero) is shared by all channels. A negative
 // level's magnitude is stored as its one's complement (~m = -m-1); that XOR sits in the
 // last shift LUT, so no carry chain is needed for the sign.
-// Stage 2, per lane (o,i): a 16:1 selection of bank[i] by the 4-bit code plus the level's
-// sign bit (no multiplier, shifter or negator per lane). The number of negative leaves
+// Stage 2, per lane (o,i): a 16:1 selection of bank[c][i] by the 4-bit code (and an
+// NCAND:1 selection by the lane's candidate index c) plus the level's sign bit (no multiplier, shifter or negator per lane). The number of negative leaves
 // of an output lane is emitted once as a correction leaf that the adder tree adds at its
 // root, so sum(leaves) = sum(a * L).
 // Latency 2 (the correction leaf is combinational from the registered sign bits and
 // meets the other leaves at the tree's first register). Output lane o has PAR_IN product
 // leaves at leaves[(o*(PAR_IN+1) + i)*LEAF_W +: LEAF_W] and its correction as leaf PAR_IN.
 // Mantissas 0..7 are all supported (the format uses 0,1,3,5,7); exponents above
-// LEVEL_EXP_MAX do not fit MAG_W and their products are not valid (the engine flags
-// them, STATUS bit5).
+// LEVEL_EXP_MAX do not fit MAG_W and their products are not valid: `err` flags them
+// (combinational from `levels`; the engine sets STATUS bit5).
 module conv_prod_plut #(
     parameter PAR_IN        = 16,   // input lanes
     parameter PAR_OUT       = 16,   // output lanes
     parameter A_BITS        = 8,    // unsigned activation width
+    parameter W_BITS        = 4,    // code width: a 4-bit level index
+    parameter EXP1_BITS     = 3,    // (SHIFT only)
+    parameter EXP2_BITS     = 0,    // (SHIFT only)
     parameter LEVEL_EXP_MAX = 8,    // largest level exponent the product bank holds
+    parameter NCAND         = 1,    // candidate activations per input lane
+    parameter SEL_W         = 1,    // candidate index bits per lane
+    parameter N_LEAVES      = PAR_IN + 1,
     parameter LEAF_W        = A_BITS + 3 + LEVEL_EXP_MAX + 1   // signed leaf width
 ) (
-    input  wire                                  clk,
-    input  wire [PAR_IN*A_BITS-1:0]              act,
-    input  wire [PAR_OUT*PAR_IN*4-1:0]           codes,
-    input  wire [16*8-1:0]                       levels,     // descriptor j at [j*8 +: 8]
-    output wire [PAR_OUT*(PAR_IN+1)*LEAF_W-1:0]  leaves
+    input  wire                                 clk,
+    input  wire [NCAND*PAR_IN*A_BITS-1:0]       cand,
+    input  wire [PAR_OUT*PAR_IN*SEL_W-1:0]      sel,
+    input  wire [PAR_OUT*PAR_IN*W_BITS-1:0]     codes,
+    input  wire [16*8-1:0]                      levels,     // descriptor j at [j*8 +: 8]
+    output wire [PAR_OUT*N_LEAVES*LEAF_W-1:0]   leaves,
+    output wire                                 err
 );
 
-localparam N_LEAVES = PAR_IN + 1;
+`include "conv_prod_info.vh"
+
 localparam ODD_W    = A_BITS + 3;                   // 7*a fits
 localparam MAG_W    = A_BITS + 3 + LEVEL_EXP_MAX;   // |a*L| for exp <= LEVEL_EXP_MAX
 localparam SH_MAX   = LEVEL_EXP_MAX + 2;            // exp + trailing zeros of mant
@@ -71,8 +87,10 @@ endfunction
 
 genvar i, j, o;
 generate
-    if (LEAF_W != MAG_W + 1 || LEAF_W < CNT_W + 1 || LEVEL_EXP_MAX < 0 || LEVEL_EXP_MAX > 15 ||
-        PAR_IN < 1 || PAR_OUT < 1) begin : g_bad_params
+    if (N_LEAVES != prod_n_leaves(2, EXP2_BITS, PAR_IN) ||
+        LEAF_W != prod_leaf_w(2, A_BITS, W_BITS, EXP1_BITS, EXP2_BITS, LEVEL_EXP_MAX, PAR_IN) ||
+        LEAF_W != MAG_W + 1 || LEAF_W < CNT_W + 1 || LEVEL_EXP_MAX < 0 || LEVEL_EXP_MAX > 15 ||
+        W_BITS != 4 || PAR_IN < 1 || PAR_OUT < 1 || NCAND < 1 || (1 << SEL_W) < NCAND) begin : g_bad_params
         initial begin
             $display("ERROR: conv_prod_plut: illegal LEAF_W=%0d / LEVEL_EXP_MAX=%0d / PAR_IN=%0d",
                      LEAF_W, LEVEL_EXP_MAX, PAR_IN);
@@ -114,16 +132,33 @@ generate
         assign lvl_neg[j]                 = levels[j*8 + 7];
     end
 
-    // stage 1: product bank per input channel (one's complement for negative levels)
-    reg [PAR_IN*16*MAG_W-1:0] bank_reg;
-    reg [15:0]                neg_reg;
-    reg [PAR_OUT*PAR_IN*4-1:0] codes_reg;
+    // a level exponent beyond LEVEL_EXP_MAX would not fit the product bank
+    reg level_exp_too_big;
+    integer e;
+    always @* begin
+        level_exp_too_big = 1'b0;
+        for (e = 0; e < 16; e = e + 1) begin
+            if ({28'd0, levels[e*8 +: 4]} > LEVEL_EXP_MAX) level_exp_too_big = 1'b1;
+        end
+    end
+    assign err = level_exp_too_big;
+
+    // stage 1: product bank per candidate and input channel (one's complement for negative
+    // levels); bank of candidate c, channel i at bank_reg[((c*PAR_IN+i)*16 + j)*MAG_W +: MAG_W]
+    reg [NCAND*PAR_IN*16*MAG_W-1:0] bank_reg;
+    reg [15:0]                      neg_reg;
+    reg [PAR_OUT*PAR_IN*4-1:0]      codes_reg;
+    reg [PAR_OUT*PAR_IN*SEL_W-1:0]  sel_reg;
     always @(posedge clk) begin
         neg_reg   <= lvl_neg;
         codes_reg <= codes;
+        sel_reg   <= sel;
     end
-    for (i = 0; i < PAR_IN; i = i + 1) begin : g_bank
-        wire [ODD_W-1:0] a1 = {3'b000, act[i*A_BITS +: A_BITS]};
+    if (NCAND == 1) begin : g_one_candidate
+        wire unused_sel = &{1'b0, sel_reg};
+    end
+    for (i = 0; i < NCAND*PAR_IN; i = i + 1) begin : g_bank
+        wire [ODD_W-1:0] a1 = {3'b000, cand[i*A_BITS +: A_BITS]};
         wire [ODD_W-1:0] a3 = a1 + (a1 << 1);
         wire [ODD_W-1:0] a5 = a1 + (a1 << 2);
         wire [ODD_W-1:0] a7 = (a1 << 3) - a1;
@@ -163,17 +198,26 @@ generate
         end
     end
 
-    // stage 2: every lane indexes its channel's bank and the level signs with its code;
+    // stage 2: every lane indexes its candidate's bank and the level signs with its code;
     // the correction leaf counts the negative leaves of the output lane
     for (o = 0; o < PAR_OUT; o = o + 1) begin : g_out
         wire [PAR_IN-1:0] negative;
         for (i = 0; i < PAR_IN; i = i + 1) begin : g_in
-            wire [16*MAG_W-1:0] channel_bank = bank_reg[i*16*MAG_W +: 16*MAG_W];
-            wire [3:0]          code         = codes_reg[(o*PAR_IN+i)*4 +: 4];
-            reg  [MAG_W-1:0]    value_reg;
-            reg                 neg_sel_reg;
+            wire [3:0]       code = codes_reg[(o*PAR_IN+i)*4 +: 4];
+            reg  [MAG_W-1:0] chosen;
+            reg  [MAG_W-1:0] value_reg;
+            reg              neg_sel_reg;
+            integer c;
+            always @* begin
+                chosen = select_level(bank_reg[i*16*MAG_W +: 16*MAG_W], code);
+                for (c = 1; c < NCAND; c = c + 1) begin
+                    if (sel_reg[(o*PAR_IN+i)*SEL_W +: SEL_W] == c[SEL_W-1:0]) begin
+                        chosen = select_level(bank_reg[(c*PAR_IN+i)*16*MAG_W +: 16*MAG_W], code);
+                    end
+                end
+            end
             always @(posedge clk) begin
-                value_reg   <= select_level(channel_bank, code);
+                value_reg   <= chosen;
                 neg_sel_reg <= neg_reg[code];
             end
             assign negative[i] = neg_sel_reg;

@@ -1,6 +1,8 @@
 `default_nettype none
 // SHIFT product unit: power-of-two (one term) or additive power-of-two (two terms)
 // weights. Each term of each lane is a << (m-1), or nothing when m == 0; no multiplier.
+// The lane's activation is chosen by conv_lane_select (port contract shared by every
+// conv_prod_* unit, docs/engine.md; facts in conv_prod_info.vh).
 // A negative term is emitted as its one's complement (~x = -x-1), and the number of
 // negative terms of an output lane is emitted once as a correction leaf that the adder
 // tree adds at its root, so no lane needs a full negation (carry chain).
@@ -8,22 +10,30 @@
 // leaves[(o*N_LEAVES + k)*LEAF_W +: LEAF_W] (k = term*PAR_IN + i) and its correction as
 // leaf k = N_LEAVES-1.
 module conv_prod_shift #(
-    parameter PAR_IN    = 16,   // input lanes
-    parameter PAR_OUT   = 16,   // output lanes
-    parameter A_BITS    = 8,    // unsigned activation width
-    parameter EXP1_BITS = 3,    // exponent field of term 1
-    parameter EXP2_BITS = 0,    // exponent field of term 2 (0 = one-term pot)
-    parameter W_BITS    = (EXP2_BITS > 0) ? 2 + EXP1_BITS + EXP2_BITS : 1 + EXP1_BITS, // code width
-    parameter N_TERMS   = (EXP2_BITS > 0) ? 2 : 1,  // power-of-two terms per weight
-    parameter LEAF_W    = 16    // signed leaf width (from conv_engine)
+    parameter PAR_IN        = 16,   // input lanes
+    parameter PAR_OUT       = 16,   // output lanes
+    parameter A_BITS        = 8,    // unsigned activation width
+    parameter W_BITS        = 4,    // code width: 1+EXP1_BITS, or 2+EXP1_BITS+EXP2_BITS
+    parameter EXP1_BITS     = 3,    // exponent field of term 1
+    parameter EXP2_BITS     = 0,    // exponent field of term 2 (0 = one-term pot)
+    parameter LEVEL_EXP_MAX = 8,    // (PLUT only)
+    parameter NCAND         = 1,    // candidate activations per input lane
+    parameter SEL_W         = 1,    // candidate index bits per lane
+    parameter N_LEAVES      = PAR_IN + 1,
+    parameter LEAF_W        = 16    // signed leaf width
 ) (
-    input  wire                                       clk,
-    input  wire [PAR_IN*A_BITS-1:0]                   act,
-    input  wire [PAR_OUT*PAR_IN*W_BITS-1:0]           codes,
-    output wire [PAR_OUT*(N_TERMS*PAR_IN+1)*LEAF_W-1:0] leaves
+    input  wire                                 clk,
+    input  wire [NCAND*PAR_IN*A_BITS-1:0]       cand,
+    input  wire [PAR_OUT*PAR_IN*SEL_W-1:0]      sel,
+    input  wire [PAR_OUT*PAR_IN*W_BITS-1:0]     codes,
+    input  wire [16*8-1:0]                      levels,
+    output wire [PAR_OUT*N_LEAVES*LEAF_W-1:0]   leaves,
+    output wire                                 err
 );
 
-localparam N_LEAVES = N_TERMS*PAR_IN + 1;
+`include "conv_prod_info.vh"
+
+localparam N_TERMS  = prod_n_terms(1, EXP2_BITS);
 localparam CNT_W    = $clog2(N_TERMS*PAR_IN + 1);
 localparam SH1_MAX  = (1 << EXP1_BITS) - 2;
 localparam SH2_MAX  = (EXP2_BITS > 0) ? (1 << EXP2_BITS) - 2 : 0;
@@ -42,10 +52,28 @@ function [LEAF_W-1:0] term_leaf;
     end
 endfunction
 
+wire unused_levels = &{1'b0, levels};
+assign err = 1'b0;
+
+wire [PAR_OUT*PAR_IN*A_BITS-1:0] act;
+
+conv_lane_select #(
+    .PAR_IN (PAR_IN),
+    .PAR_OUT(PAR_OUT),
+    .A_BITS (A_BITS),
+    .NCAND  (NCAND),
+    .SEL_W  (SEL_W)
+) u_lane_select (
+    .cand(cand),
+    .sel (sel),
+    .act (act)
+);
+
 genvar o, i;
 generate
-    if (LEAF_W < MAG_W + 1 || LEAF_W < CNT_W + 1 || EXP1_BITS < 1 || EXP1_BITS > 4 ||
-        EXP2_BITS < 0 || EXP2_BITS > 4 || N_TERMS != ((EXP2_BITS > 0) ? 2 : 1) ||
+    if (N_LEAVES != prod_n_leaves(1, EXP2_BITS, PAR_IN) ||
+        LEAF_W != prod_leaf_w(1, A_BITS, W_BITS, EXP1_BITS, EXP2_BITS, LEVEL_EXP_MAX, PAR_IN) ||
+        LEAF_W < MAG_W + 1 || EXP1_BITS < 1 || EXP1_BITS > 4 || EXP2_BITS < 0 || EXP2_BITS > 4 ||
         W_BITS != ((EXP2_BITS > 0) ? 2 + EXP1_BITS + EXP2_BITS : 1 + EXP1_BITS)) begin : g_bad_params
         initial begin
             $display("ERROR: conv_prod_shift: illegal parameters (LEAF_W=%0d W_BITS=%0d)", LEAF_W, W_BITS);
@@ -56,7 +84,7 @@ generate
     for (o = 0; o < PAR_OUT; o = o + 1) begin : g_out
         wire [N_TERMS*PAR_IN-1:0] negative;
         for (i = 0; i < PAR_IN; i = i + 1) begin : g_in
-            wire [A_BITS-1:0] a    = act[i*A_BITS +: A_BITS];
+            wire [A_BITS-1:0] a    = act[(o*PAR_IN+i)*A_BITS +: A_BITS];
             wire [W_BITS-1:0] code = codes[(o*PAR_IN+i)*W_BITS +: W_BITS];
             // term 1 sits in the top 1+EXP1_BITS bits of the code
             wire              s1   = code[W_BITS-1];

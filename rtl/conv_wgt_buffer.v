@@ -1,17 +1,22 @@
 `default_nettype none
 // Double-buffered weight and parameter store. Tile t loads into buffer t%2: NPB
-// parameter beats into a register block (bias, shift, level descriptors), then 9*CG
-// weight beats into the weight RAM at buf*9*CG_MAX + cg*9 + ky*3 + kx. Tile t may load
-// once tile t-2 has been released (its last output left the requantizer), so tile t+1
-// loads while tile t computes; tready is low only while both buffers are in use.
+// parameter beats into a register block (bias, shift, level descriptors, IKR pattern
+// library), then per channel group cg (pruned formats) one index beat into the index RAM
+// at buf*CG_MAX + cg, and TAPS weight beats into the weight RAM at
+// buf*TAPS*CG_MAX + cg*TAPS + tap. Tile t may load once tile t-2 has been released (its
+// last output left the requantizer), so tile t+1 loads while tile t computes; tready is
+// low only while both buffers are in use.
 module conv_wgt_buffer #(
     parameter WGT_W      = 2048,                // weight beat width (PAR_IN*PAR_OUT*W_BITS)
+    parameter IDX_BEAT_W = 1,                   // meaningful bits of an index beat (0: none)
+    parameter TAPS       = 9,                   // weight beats per channel group
     parameter CG_MAX     = 16,                  // max channel groups
     parameter NPB        = 1,                   // parameter beats per tile
     parameter PARAM_BITS = 768,                 // meaningful bits of the parameter block
     parameter CG_W       = 5,                   // width of channel-group counts
     parameter T_W        = 6,                   // width of tile counts
-    parameter ADDR_W     = $clog2(2*9*CG_MAX)   // weight RAM address width
+    parameter ADDR_W     = $clog2(2*TAPS*CG_MAX),   // weight RAM address width
+    parameter IDX_ADDR_W = $clog2(2*CG_MAX)     // index RAM address width
 ) (
     input  wire                  clk,
     input  wire                  rst,
@@ -34,25 +39,41 @@ module conv_wgt_buffer #(
 
     input  wire                  rd_en,
     input  wire [ADDR_W-1:0]     rd_addr,
-    output wire [WGT_W-1:0]      rd_data
+    output wire [WGT_W-1:0]      rd_data,
+
+    input  wire                  idx_rd_en,
+    input  wire [IDX_ADDR_W-1:0] idx_rd_addr,
+    output wire [(IDX_BEAT_W > 0 ? IDX_BEAT_W : 1)-1:0] idx_rd_data
 );
 
-localparam BEAT_W       = $clog2(NPB + 9*CG_MAX + 1);
-localparam integer      BUF1_BASE_I = 9*CG_MAX;
+localparam HAS_IDX      = (IDX_BEAT_W > 0) ? 1 : 0;
+localparam BPC          = TAPS + HAS_IDX;                  // beats per channel group
+localparam BEAT_W       = $clog2(NPB + BPC*CG_MAX + 1);
+localparam BPC_W        = $clog2(BPC + 1);
+localparam integer      BUF1_BASE_I = TAPS*CG_MAX;
 localparam [ADDR_W-1:0] BUF1_BASE   = BUF1_BASE_I[ADDR_W-1:0];
+localparam integer          IDX_BUF1_I = CG_MAX;
+localparam [IDX_ADDR_W-1:0] IDX_BUF1   = IDX_BUF1_I[IDX_ADDR_W-1:0];
+localparam integer          BPC_LAST_I = BPC - 1;
+localparam [BPC_W-1:0]      BPC_LAST   = BPC_LAST_I[BPC_W-1:0];
 
 reg [T_W-1:0]      loaded_reg;      // also the index of the tile being loaded
 reg [BEAT_W-1:0]   beat_reg;        // beat within the tile
 reg [ADDR_W-1:0]   wr_addr_reg;     // weight RAM address of the next weight beat
+reg [IDX_ADDR_W-1:0] idx_addr_reg;  // index RAM address of the next index beat
+reg [BPC_W-1:0]    k_reg;           // beat within the channel group
 reg [PARAM_BITS-1:0] pblock0_reg;
 reg [PARAM_BITS-1:0] pblock1_reg;
 reg                frame_err_reg;
 
-// beats per tile: NPB + 9*CG (9*CG as a shift-add, no multiplier)
-wire [BEAT_W-1:0] nine_cg    = ({{(BEAT_W-CG_W){1'b0}}, cfg_cg} << 3) + {{(BEAT_W-CG_W){1'b0}}, cfg_cg};
-wire [BEAT_W-1:0] tile_beats = nine_cg + NPB[BEAT_W-1:0];
+// beats per tile: NPB + BPC*CG (a constant multiple: shift-adds, no multiplier)
+localparam integer      BPC_I = BPC;
+localparam [BEAT_W-1:0] BPC_B = BPC_I[BEAT_W-1:0];
+wire [BEAT_W-1:0] bpc_cg     = {{(BEAT_W-CG_W){1'b0}}, cfg_cg} * BPC_B;
+wire [BEAT_W-1:0] tile_beats = bpc_cg + NPB[BEAT_W-1:0];
 wire              last_beat  = (beat_reg == tile_beats - 1'b1);
 wire              param_beat = (beat_reg < NPB[BEAT_W-1:0]);
+wire              index_beat = (HAS_IDX != 0) && !param_beat && (k_reg == {BPC_W{1'b0}});
 wire              load_buf   = loaded_reg[0];
 
 // a buffer is free once the tile two back has been released
@@ -71,19 +92,28 @@ always @(posedge clk) begin
         loaded_reg    <= {T_W{1'b0}};
         beat_reg      <= {BEAT_W{1'b0}};
         wr_addr_reg   <= {ADDR_W{1'b0}};
+        idx_addr_reg  <= {IDX_ADDR_W{1'b0}};
+        k_reg         <= {BPC_W{1'b0}};
         frame_err_reg <= 1'b0;
     end else if (fire) begin
         if (s_axis_wgt_tlast != last_beat) begin
             frame_err_reg <= 1'b1;
         end
         if (!param_beat) begin
-            wr_addr_reg <= wr_addr_reg + 1'b1;
+            k_reg <= (k_reg == BPC_LAST) ? {BPC_W{1'b0}} : k_reg + 1'b1;
+            if (index_beat) begin
+                idx_addr_reg <= idx_addr_reg + 1'b1;
+            end else begin
+                wr_addr_reg <= wr_addr_reg + 1'b1;
+            end
         end
         if (last_beat) begin
-            beat_reg    <= {BEAT_W{1'b0}};
-            loaded_reg  <= loaded_reg + 1'b1;
+            beat_reg     <= {BEAT_W{1'b0}};
+            loaded_reg   <= loaded_reg + 1'b1;
+            k_reg        <= {BPC_W{1'b0}};
             // the next tile goes to the other buffer
-            wr_addr_reg <= load_buf ? {ADDR_W{1'b0}} : BUF1_BASE;
+            wr_addr_reg  <= load_buf ? {ADDR_W{1'b0}} : BUF1_BASE;
+            idx_addr_reg <= load_buf ? {IDX_ADDR_W{1'b0}} : IDX_BUF1;
         end else begin
             beat_reg <= beat_reg + 1'b1;
         end
@@ -107,17 +137,45 @@ endgenerate
 
 conv_sdp_ram #(
     .DATA_W(WGT_W),
-    .DEPTH (2*9*CG_MAX),
+    .DEPTH (2*TAPS*CG_MAX),
     .ADDR_W(ADDR_W)
 ) u_wgt_ram (
     .clk    (clk),
-    .wr_en  (fire && !param_beat),
+    .wr_en  (fire && !param_beat && !index_beat),
     .wr_addr(wr_addr_reg),
     .wr_data(s_axis_wgt_tdata),
     .rd_en  (rd_en),
     .rd_addr(rd_addr),
     .rd_data(rd_data)
 );
+
+generate
+    if (HAS_IDX != 0) begin : g_index
+        conv_sdp_ram #(
+            .DATA_W(IDX_BEAT_W),
+            .DEPTH (2*CG_MAX),
+            .ADDR_W(IDX_ADDR_W)
+        ) u_idx_ram (
+            .clk    (clk),
+            .wr_en  (fire && index_beat),
+            .wr_addr(idx_addr_reg),
+            .wr_data(s_axis_wgt_tdata[IDX_BEAT_W-1:0]),
+            .rd_en  (idx_rd_en),
+            .rd_addr(idx_rd_addr),
+            .rd_data(idx_rd_data)
+        );
+    end else begin : g_no_index
+        wire unused_idx_read = &{1'b0, idx_rd_en, idx_rd_addr, idx_addr_reg};
+        assign idx_rd_data = 1'b0;
+    end
+    if (IDX_BEAT_W > WGT_W || TAPS < 1 || TAPS > 9) begin : g_bad_params
+        initial begin
+            $display("ERROR: conv_wgt_buffer: IDX_BEAT_W=%0d > WGT_W=%0d or TAPS=%0d", IDX_BEAT_W, WGT_W, TAPS);
+            $finish;
+        end
+        conv_illegal_parameter u_stop_elaboration ();
+    end
+endgenerate
 
 endmodule
 `default_nettype wire

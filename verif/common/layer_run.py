@@ -16,10 +16,9 @@ import numpy as np
 from .runner import build_dir_for, build_model, run_cocotb
 from .sim_env import HARNESS_DIR, MAKE_OVERRIDES, RTL_DIR, verilator_env
 from .streams import CoreShape
-from .vector_sets import CORES, CoreKind, dims, load_set, set_dir
+from .vector_sets import CORES, IKR_K, IKR_P, CoreKind, dims, load_set, set_dir
 
 LAYER_PAR = 16  # PAR_IN = PAR_OUT for whole-layer runs
-ARITH = {"conv_mult": 0, "conv_shift": 1, "conv_plut": 2}
 
 
 def harness_sources() -> list:
@@ -27,13 +26,18 @@ def harness_sources() -> list:
             + [HARNESS_DIR / "conv_harness.v"] + sorted(HARNESS_DIR.glob("*.vlt")))
 
 
-def harness_parameters(core: CoreKind, a_bits: int) -> dict[str, int]:
-    return {"ARITH": ARITH[core.toplevel], "PAR_IN": LAYER_PAR, "PAR_OUT": LAYER_PAR, "A_BITS": a_bits,
-            "H_MAX": 28, "W_MAX": 28, "CIN_MAX": 256, "COUT_MAX": 512} | core.hdl_parameters()
+def harness_shape(a_bits: int, w_bits: int, fmt: str = "dense") -> CoreShape:
+    return CoreShape(LAYER_PAR, LAYER_PAR, a_bits, w_bits, 28, 28, 256, 512, fmt, IKR_K, IKR_P)
 
 
-def harness_shape(a_bits: int, w_bits: int) -> CoreShape:
-    return CoreShape(LAYER_PAR, LAYER_PAR, a_bits, w_bits, 28, 28, 256, 512)
+def harness_parameters(core: CoreKind, fmt: str, a_bits: int) -> dict[str, int]:
+    return harness_shape(a_bits, core.w_bits, fmt).hdl_parameters() | core.hdl_parameters()
+
+
+def set_format(vs) -> str:
+    """The weight format a whole-layer set runs in: its pruning's own (unstructured runs dense)."""
+    pruning = vs.manifest["pruning"]
+    return pruning if pruning in ("krp", "ikr") else "dense"
 
 
 def harness_plusargs(vs_name: str, vs, mode: int, out_file: str) -> list[str]:
@@ -70,8 +74,9 @@ def _check_and_measure(core: CoreKind, set_name: str, vs, mode: int, out_file: P
     problems = first_mismatches(got, want)
     if problems:
         raise AssertionError(f"{core.name} {set_name} MODE={mode}:\n  " + "\n  ".join(problems))
-    ideal = harness_shape(int(vs.manifest["a_bits"]), core.w_bits).ideal_cycles(cin, cout, h, w)
-    return result | {"core": core.name, "set": set_name, "mode": mode, "ideal": ideal,
+    fmt = set_format(vs)
+    ideal = harness_shape(int(vs.manifest["a_bits"]), core.w_bits, fmt).ideal_cycles(cin, cout, h, w)
+    return result | {"core": core.name, "format": fmt, "set": set_name, "mode": mode, "ideal": ideal,
                      "efficiency": ideal / result["cycles"], "outputs": int(got.size)}
 
 
@@ -79,9 +84,9 @@ def run_layer_cocotb(core_name: str, set_name: str, mode: int) -> dict:
     """Build (once) and run the harness under cocotb on a whole-layer set; check all outputs."""
     core = CORES[core_name]
     vs = load_set(set_name)
-    a_bits = int(vs.manifest["a_bits"])
-    build = build_model(f"layer-{core_name}-a{a_bits}-p{LAYER_PAR}", "conv_harness",
-                        harness_sources(), harness_parameters(core, a_bits))
+    a_bits, fmt = int(vs.manifest["a_bits"]), set_format(vs)
+    build = build_model(f"layer-{core_name}-{fmt}-a{a_bits}-p{LAYER_PAR}", "conv_harness",
+                        harness_sources(), harness_parameters(core, fmt, a_bits))
     run_name = f"{set_name}-mode{mode}"
     run_dir = build / "runs" / run_name
     run_dir.mkdir(parents=True, exist_ok=True)
@@ -93,15 +98,15 @@ def run_layer_cocotb(core_name: str, set_name: str, mode: int) -> dict:
     return _check_and_measure(core, set_name, vs, mode, out_file, json.loads(result_file.read_text()))
 
 
-def build_bare(core_name: str, a_bits: int) -> Path:
+def build_bare(core_name: str, fmt: str, a_bits: int) -> Path:
     """`verilator --binary --timing -DHARNESS_CLOCK` build of the harness; returns the executable."""
     from filelock import FileLock
 
     core = CORES[core_name]
-    build_dir = build_dir_for(f"bare-{core_name}-a{a_bits}-p{LAYER_PAR}")
+    build_dir = build_dir_for(f"bare-{core_name}-{fmt}-a{a_bits}-p{LAYER_PAR}")
     build_dir.parent.mkdir(parents=True, exist_ok=True)
-    params = [f"-G{k}={v}" for k, v in harness_parameters(core, a_bits).items()]
-    cmd = ["verilator", "--binary", "--timing", "-CFLAGS", "-std=c++20", "-DHARNESS_CLOCK",
+    params = [f"-G{k}={v}" for k, v in harness_parameters(core, fmt, a_bits).items()]
+    cmd = ["verilator", "--binary", "--timing", "-CFLAGS", "-std=c++20", "-DHARNESS_CLOCK", f"-I{RTL_DIR}",
            "--top-module", "conv_harness", "-Mdir", str(build_dir), "-o", "conv_harness", "-j", "2",
            "--MAKEFLAGS", " ".join(MAKE_OVERRIDES), *params, *map(str, harness_sources())]
     with FileLock(str(build_dir) + ".lock"):
@@ -119,7 +124,7 @@ def run_layer_bare(core_name: str, set_name: str, mode: int) -> dict:
     """Run the bare harness executable on a whole-layer set; check all outputs."""
     core = CORES[core_name]
     vs = load_set(set_name)
-    exe = build_bare(core_name, int(vs.manifest["a_bits"]))
+    exe = build_bare(core_name, set_format(vs), int(vs.manifest["a_bits"]))
     run_dir = exe.parent / "runs" / f"{set_name}-mode{mode}"
     run_dir.mkdir(parents=True, exist_ok=True)
     out_file = run_dir / "out.txt"

@@ -76,7 +76,7 @@ def build_model(name: str, toplevel: str, sources: Sequence[Path], parameters: M
             hdl_toplevel=toplevel,
             parameters=dict(parameters),
             defines=dict(defines or {}),
-            includes=[str(p) for p in includes],
+            includes=[str(RTL_DIR), *map(str, includes)],  # rtl/: conv_prod_info.vh
             build_args=["--no-public-flat-rw"],
             build_dir=build_dir,
             waves=waves_requested(),

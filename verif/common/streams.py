@@ -12,7 +12,9 @@ import numpy as np
 
 PARAM_BITS_PER_LANE = 40  # 32-bit bias + 8-bit shift per output lane
 LEVEL_BLOCK_BITS = 128  # 16 ios level descriptors of 8 bits
+PATTERN_MASK_BITS = 9  # one IKR library pattern: bit ky*3+kx = kept
 OUT_LANE_BITS = 32
+FORMATS = {"dense": 0, "krp": 1, "ikr": 2}  # the engine's FORMAT parameter
 
 
 @dataclass(frozen=True)
@@ -27,6 +29,9 @@ class CoreShape:
     w_max: int
     cin_max: int
     cout_max: int
+    fmt: str = "dense"  # weight format: dense / krp / ikr
+    ikr_k: int = 4  # IKR: kept weights per kernel
+    ikr_p: int = 8  # IKR: patterns in the library
 
     @property
     def wgt_lanes(self) -> int:
@@ -37,8 +42,23 @@ class CoreShape:
         return self.wgt_lanes * self.w_bits
 
     @property
+    def taps(self) -> int:
+        """Weight beats (and steps) per channel group."""
+        return {"dense": 9, "krp": 3, "ikr": self.ikr_k}[self.fmt]
+
+    @property
+    def idx_bits(self) -> int:
+        """Bits of a lane in the index beat: KRP row 0..2, IKR pattern id (0: no index beat)."""
+        if self.fmt == "krp":
+            return 2
+        if self.fmt == "ikr":
+            return max(1, (self.ikr_p - 1).bit_length())
+        return 0
+
+    @property
     def param_bits(self) -> int:
-        return self.par_out * PARAM_BITS_PER_LANE + LEVEL_BLOCK_BITS
+        table = self.ikr_p * PATTERN_MASK_BITS if self.fmt == "ikr" else 0
+        return self.par_out * PARAM_BITS_PER_LANE + LEVEL_BLOCK_BITS + table
 
     @property
     def param_beats(self) -> int:
@@ -49,7 +69,16 @@ class CoreShape:
                 and cout <= self.cout_max and h <= self.h_max and w <= self.w_max)
 
     def ideal_cycles(self, cin: int, cout: int, h: int, w: int) -> int:
-        return h * w * 9 * (cin // self.par_in) * (cout // self.par_out)
+        return h * w * self.taps * (cin // self.par_in) * (cout // self.par_out)
+
+    def hdl_parameters(self) -> dict[str, int]:
+        """The engine parameters this shape fixes (the arithmetic adds its own)."""
+        params = {"FORMAT": FORMATS[self.fmt], "PAR_IN": self.par_in, "PAR_OUT": self.par_out,
+                  "A_BITS": self.a_bits, "W_BITS": self.w_bits, "H_MAX": self.h_max, "W_MAX": self.w_max,
+                  "CIN_MAX": self.cin_max, "COUT_MAX": self.cout_max}
+        if self.fmt == "ikr":
+            params |= {"IKR_K": self.ikr_k, "IKR_P": self.ikr_p}
+        return params
 
 
 def act_frame(act: np.ndarray) -> list[int]:
@@ -57,8 +86,10 @@ def act_frame(act: np.ndarray) -> list[int]:
     return np.ascontiguousarray(np.transpose(act, (1, 2, 0))).reshape(-1).astype(np.int64).tolist()
 
 
-def param_block(bias: np.ndarray, shift: np.ndarray, level_desc: np.ndarray) -> int:
-    """The tile's parameter block as one integer, LSB first: biases, shifts, level descriptors."""
+def param_block(bias: np.ndarray, shift: np.ndarray, level_desc: np.ndarray,
+                pattern_masks: np.ndarray | None = None) -> int:
+    """The tile's parameter block as one integer, LSB first: biases, shifts, level descriptors,
+    then (IKR) the pattern library as 9-bit masks."""
     par_out = len(bias)
     block = 0
     for o in range(par_out):
@@ -66,6 +97,9 @@ def param_block(bias: np.ndarray, shift: np.ndarray, level_desc: np.ndarray) -> 
         block |= (int(shift[o]) & 0xFF) << (par_out * 32 + o * 8)
     for j, desc in enumerate(level_desc):
         block |= (int(desc) & 0xFF) << (par_out * PARAM_BITS_PER_LANE + j * 8)
+    table_lsb = par_out * PARAM_BITS_PER_LANE + LEVEL_BLOCK_BITS
+    for p, mask in enumerate([] if pattern_masks is None else pattern_masks):
+        block |= (int(mask) & 0x1FF) << (table_lsb + p * PATTERN_MASK_BITS)
     return block
 
 
@@ -74,19 +108,61 @@ def split_lanes(value: int, n_lanes: int, lane_bits: int) -> list[int]:
     return [(value >> (k * lane_bits)) & mask for k in range(n_lanes)]
 
 
-def weight_frame(core: CoreShape, wcode: np.ndarray, bias: np.ndarray, shift: np.ndarray,
-                 level_desc: np.ndarray, tile: int) -> list[int]:
-    """One output tile's weight-stream frame: NPB parameter beats, then 9*Cin/PAR_IN weight beats.
+def kept_positions(vs, core: CoreShape) -> np.ndarray:
+    """Window position (ky*3+kx) of each weight beat of a kernel, [Cout, Cin, TAPS]:
+    dense every tap, KRP the kept row's three columns, IKR the pattern's kept positions ascending."""
+    cout, cin = vs.wcode.shape[:2]
+    if core.fmt == "dense":
+        return np.broadcast_to(np.arange(9), (cout, cin, 9))
+    if core.fmt == "krp":
+        return vs.row_idx.astype(np.int64)[:, :, None] * 3 + np.arange(3)
+    library = np.asarray(vs.patterns, bool).reshape(-1, 9)
+    kept = np.array([np.flatnonzero(p) for p in library])  # [P, K], ascending
+    if kept.shape[1] != core.ikr_k:
+        raise ValueError(f"{vs.name}: patterns keep {kept.shape[1]} taps, the core has IKR_K={core.ikr_k}")
+    return kept[vs.pattern_id.astype(np.int64)]
 
-    Weight beat k = cg*9 + ky*3 + kx, lane o*PAR_IN + i = code of w[t*PAR_OUT+o][cg*PAR_IN+i][ky][kx].
+
+def weight_frame(core: CoreShape, vs, tile: int) -> list[int]:
+    """One output tile's weight-stream frame (docs/engine.md): NPB parameter beats, then per
+    channel group (KRP/IKR) one index beat and TAPS weight beats.
+
+    Weight beat t of group cg, lane o*PAR_IN + i = code of w[t*PAR_OUT+o][cg*PAR_IN+i] at the t-th
+    kept window position (dense: ky*3+kx = t).
     """
     po, pi = core.par_out, core.par_in
     chans = slice(tile * po, (tile + 1) * po)
-    block = param_block(bias[chans], shift[chans], level_desc)
+    masks = None
+    if core.fmt == "ikr":
+        from pymodel.vectors import pattern_masks  # noqa: PLC0415
+
+        masks = pattern_masks(vs.patterns)
+        if len(masks) != core.ikr_p:
+            raise ValueError(f"{vs.name}: {len(masks)} library patterns, the core has IKR_P={core.ikr_p}")
+    block = param_block(vs.bias[chans], vs.shift[chans], vs.level_desc, masks)
     lanes = split_lanes(block, core.param_beats * core.wgt_lanes, core.w_bits)
-    cin = wcode.shape[1]
-    w = wcode[chans].reshape(po, cin // pi, pi, 3, 3)  # [o, cg, i, ky, kx]
-    beats = np.transpose(w, (1, 3, 4, 0, 2))  # [cg, ky, kx, o, i]: beat-major, lane o*PI+i
+    cin = vs.wcode.shape[1]
+    cg_n = cin // pi
+    pos = kept_positions(vs, core)[chans]  # [o, ci, TAPS]
+    codes = vs.wcode[chans].reshape(po, cin, 9)
+    kept = np.take_along_axis(codes, pos, axis=2).reshape(po, cg_n, pi, core.taps)  # [o, cg, i, t]
+    beats = np.transpose(kept, (1, 3, 0, 2)).reshape(cg_n, core.taps, po * pi)  # [cg, t, lane]
+    if core.idx_bits:
+        index = (vs.row_idx if core.fmt == "krp" else vs.pattern_id)[chans].astype(np.int64)
+        index = np.transpose(index.reshape(po, cg_n, pi), (1, 0, 2)).reshape(cg_n, po * pi)
+        packed = np.zeros((cg_n, po * pi), np.int64)  # index lanes of idx_bits, re-cut into w_bits lanes
+        per_lane = core.w_bits // core.idx_bits if core.w_bits % core.idx_bits == 0 else 0
+        per_lane = per_lane if per_lane and (po * pi) % per_lane == 0 else 0
+        if per_lane:
+            for k in range(per_lane):
+                packed[:, :po * pi // per_lane] |= index[:, k::per_lane] << (k * core.idx_bits)
+        else:
+            for g in range(cg_n):
+                value = 0
+                for lane in range(po * pi):
+                    value |= int(index[g, lane]) << (lane * core.idx_bits)
+                packed[g] = split_lanes(value, po * pi, core.w_bits)
+        beats = np.concatenate([packed[:, None, :], beats], axis=1)
     return lanes + beats.reshape(-1).astype(np.int64).tolist()
 
 

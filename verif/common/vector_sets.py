@@ -17,24 +17,35 @@ PLUT_LEVEL_EXP_MAX = 8  # rtl conv_plut: largest ios level exponent the product 
 MAKE_VECTORS_HINT = "run `make vectors` (python -m pymodel export) to create build/vectors/"
 
 
+TOPLEVEL = "conv_engine"  # the one top of every core (ARITH x FORMAT parameters)
+ARITH = {"mult": 0, "shift": 1, "plut": 2}
+IKR_K, IKR_P = 4, 8  # the IKR cores: 4 of 9 weights kept, a library of 8 patterns (pymodel's)
+
+
 @dataclass(frozen=True)
 class CoreKind:
-    """One arithmetic core + code format: its wrapper module and the vectors it can consume."""
+    """One arithmetic + code format (a product unit and its codes) and the vectors it can consume;
+    it is built for each weight format in `formats`."""
 
     name: str
-    toplevel: str
+    arith: str
     scheme: str
     w_bits: int
     exp1_bits: int = 0
     exp2_bits: int = 0
-    layer_sets: tuple[str, ...] = field(default=())  # whole-layer vector sets, preferred first
+    formats: tuple[str, ...] = ("dense", "krp", "ikr")
+    layer_sets: tuple[str, ...] = field(default=())  # whole-layer vector sets (dense first)
     # (each also tried with the exporter's "-norefit" suffix)
 
+    @property
+    def toplevel(self) -> str:
+        return TOPLEVEL
+
     def hdl_parameters(self) -> dict[str, int]:
-        params = {"W_BITS": self.w_bits}
-        if self.toplevel == "conv_shift":
+        params = {"ARITH": ARITH[self.arith], "W_BITS": self.w_bits}
+        if self.arith == "shift":
             params |= {"EXP1_BITS": self.exp1_bits, "EXP2_BITS": self.exp2_bits}
-        if self.toplevel == "conv_plut":
+        if self.arith == "plut":
             params |= {"LEVEL_EXP_MAX": PLUT_LEVEL_EXP_MAX}
         return params
 
@@ -53,12 +64,25 @@ class CoreKind:
 
 
 CORES = {c.name: c for c in (
-    CoreKind("mult-int8", "conv_mult", "int", 8, layer_sets=("int8-dense",)),
-    CoreKind("mult-int4", "conv_mult", "int", 4, layer_sets=("int4-dense",)),
-    CoreKind("shift-pot4", "conv_shift", "pot", 4, 3, 0, layer_sets=("pot4-dense", "pot4-krp")),
-    CoreKind("shift-apot6", "conv_shift", "apot", 6, 2, 2, layer_sets=("apot6-dense", "apot6-krp")),
-    CoreKind("plut-ios4", "conv_plut", "ios", 4, layer_sets=("ios4-dense",)),
+    CoreKind("mult-int8", "mult", "int", 8, layer_sets=("int8-dense", "int8-krp", "int8-ikr")),
+    CoreKind("mult-int4", "mult", "int", 4, layer_sets=("int4-dense", "int4-krp", "int4-ikr")),
+    CoreKind("shift-pot4", "shift", "pot", 4, 3, 0, layer_sets=("pot4-dense", "pot4-krp", "pot4-ikr")),
+    CoreKind("shift-apot6", "shift", "apot", 6, 2, 2, layer_sets=("apot6-dense", "apot6-krp", "apot6-ikr")),
+    CoreKind("plut-ios4", "plut", "ios", 4, layer_sets=("ios4-dense", "ios4-krp", "ios4-ikr")),
 )}
+
+
+def pruning_fits(fmt: str, manifest: dict) -> bool:
+    """Whether a set's pruning runs on a core of weight format `fmt`: a dense core runs any codes
+    (pruned weights are zero codes); a KRP / IKR core runs only its own format's metadata."""
+    pruning = manifest.get("pruning")
+    if fmt == "dense":
+        return pruning in ("dense", "krp", "ikr", "unstructured")
+    if fmt == "ikr":
+        hexes = manifest.get("hex", {})
+        patterns = (hexes.get("patterns.hex") or {}).get("count")
+        return pruning == "ikr" and patterns == IKR_P
+    return pruning == fmt
 
 
 def vectors_missing() -> str | None:
@@ -102,14 +126,13 @@ def dims(vs) -> tuple[int, int, int, int]:
     return cin, vs.acc.shape[0], h, w
 
 
-def tile_sets(core: CoreKind) -> list[str]:
-    """Names of the small (tile) vector sets this core can run, smallest layer first.
-
-    The RTL cores run dense codes with Cin a multiple of PAR_IN: the IKR tiles (served by the
-    HLS kernels) and the synthetic stress sets (odd channel counts) are left out explicitly."""
+def tile_sets(core: CoreKind, fmt: str = "dense") -> list[str]:
+    """Names of the small (tile) vector sets this core can run in weight format `fmt`, smallest
+    layer first: a dense core runs the dense and KRP tiles, a pruned core its own format's tiles.
+    The synthetic stress sets (odd channel counts) are left out explicitly."""
     names = [n for n, m in manifests().items()
-             if core.accepts(m) and m.get("tile") and m.get("pruning") in ("dense", "krp")
-             and not m.get("stress")]
+             if core.accepts(m) and m.get("tile") and not m.get("stress")
+             and (m.get("pruning") in ("dense", "krp") if fmt == "dense" else pruning_fits(fmt, m))]
 
     def work(n: str) -> int:
         layer = manifests()[n].get("tile") or {}
@@ -123,10 +146,10 @@ def resolve_layer_set(base: str) -> str | None:
     return next((n for n in (base, base + "-norefit") if n in manifests()), None)
 
 
-def layer_set(core: CoreKind) -> str | None:
-    """The whole-layer vector set for this core, or None."""
+def layer_set(core: CoreKind, fmt: str = "dense") -> str | None:
+    """The whole-layer vector set of this core's weight format `fmt`, or None."""
     for name in (n + suffix for n in core.layer_sets for suffix in ("", "-norefit")):
         m = manifests().get(name)
-        if m is not None and core.accepts(m) and not m.get("tile"):
+        if m is not None and core.accepts(m) and not m.get("tile") and m.get("pruning") == fmt:
             return name
     return None

@@ -1,1 +1,1 @@
-"""cocotb verification of the conv3x3 cores (conv_mult, conv_shift, conv_plut)."""
+"""cocotb verification of the conv3x3 cores (conv_engine: MULT / SHIFT / PLUT x dense / KRP / IKR)."""

@@ -51,7 +51,9 @@ def layer(index: int, mode: int, cout: int | None = None, max_tiles: int | None 
 def cycles_allowed(lay: Layer) -> int:
     """Upper bound for CYCLES of a clean run: ideal + 5 % + fill (first tile's weights, a few
     line-buffer rows, pipeline)."""
-    fill = (CORE.param_beats + 9 * lay.cin // CORE.par_in) + 3 * lay.w * lay.cin // CORE.par_in + 64
+    beats_per_group = CORE.taps + (1 if CORE.idx_bits else 0)
+    groups = lay.cin // CORE.par_in
+    fill = (CORE.param_beats + beats_per_group * groups) + 3 * lay.w * groups + 64
     return int(lay.ideal_cycles * 1.05) + fill
 
 
@@ -83,7 +85,7 @@ async def test_clean(dut, mode):
 async def test_random_stalls(dut, seed):
     """Random idle cycles on both inputs and random back-pressure on the output."""
     tb = await fresh_tb(dut)
-    # The core needs an activation beat only every 9 cycles and emits an output beat every 9*Cin/PAR_IN
+    # The core needs an activation beat only every TAPS cycles and emits an output beat every TAPS*Cin/PAR_IN
     # cycles, so only heavy stalls actually starve or block it.
     idle, backpressure = [(0.5, 0.5), (0.95, 0.3), (0.3, 0.97)][seed % 3]
     tb.set_random_stalls(seed, idle, backpressure)

@@ -1,4 +1,4 @@
-"""Testbench for the conv3x3 cores (conv_mult / conv_shift / conv_plut), alexforencich style.
+"""Testbench for the conv3x3 cores (conv_engine: every ARITH x FORMAT), alexforencich style.
 
 Drives the engine through cocotbext-axi models: AxiLiteMaster for control, AxiStreamSource for the
 activation and weight streams (one frame element = one lane), AxiStreamSink for the output. The
@@ -39,6 +39,8 @@ from common.vector_sets import dims
 REG_CTRL, REG_STATUS, REG_H, REG_W, REG_CIN, REG_COUT, REG_MODE, REG_CYCLES, REG_INFO = (
     0x00, 0x04, 0x08, 0x0C, 0x10, 0x14, 0x18, 0x1C, 0x20)
 STATUS_BUSY, STATUS_DONE, STATUS_ERROR, STATUS_PENDING = 1, 2, 4, 8
+STATUS_FRAME_ERR, STATUS_LEVEL_ERR, STATUS_INDEX_ERR = 16, 32, 64
+STATUS_ANY_ERROR = STATUS_ERROR | STATUS_FRAME_ERR | STATUS_LEVEL_ERR | STATUS_INDEX_ERR
 MODE_ACC, MODE_REQUANT = 0, 1
 CLOCK_NS = 4
 
@@ -62,7 +64,7 @@ class Layer:
         self.core = core
         self.tiles = self.cout // core.par_out
         self.act = act_frame(vs.act)
-        self.wgt = [weight_frame(core, vs.wcode, vs.bias, vs.shift, vs.level_desc, t)
+        self.wgt = [weight_frame(core, vs, t)
                     for t in range(self.tiles)]
         expected = vs.acc if mode == MODE_ACC else vs.out
         self.expected = [expected_tile(expected, core, t) for t in range(self.tiles)]
@@ -178,7 +180,7 @@ class TB:
         problems = self.check(layer, frames)
         assert not problems, "output mismatches:\n  " + "\n  ".join(problems)
         status = await self.read_reg(REG_STATUS)
-        assert status & (STATUS_BUSY | STATUS_ERROR) == 0, f"{layer}: STATUS {status:#x} after done"
+        assert status & (STATUS_BUSY | STATUS_ANY_ERROR) == 0, f"{layer}: STATUS {status:#x} after done"
         assert self.out_sink.empty(), f"{layer}: {self.out_sink.count()} unexpected extra output frames"
         return await self.read_reg(REG_CYCLES)
 

@@ -1,8 +1,11 @@
-"""pytest runners: every core x HDL parameter set, each in its own Verilator build.
+"""pytest runners: every core x weight format x HDL parameter set, each in its own Verilator build.
 
-One model is built per (core, A_BITS, parameter set) and reused by the three test groups (each a
-separate simulator run, so xdist can spread them). Seeds for the stall tests: CONV_SIM_SEEDS
-(comma-separated, default 1,2,3). Waves: WAVES=1 (FST, in build/sim/<name>-fst/runs/<group>/).
+One model is built per (core, format, A_BITS, parameter set) and reused by the three test groups
+(each a separate simulator run, so xdist can spread them). Dense cores run at three parameter
+sets; the KRP and IKR cores at the two small ones (their 16x16 datapath runs the whole conv8
+layer in test_conv_layer.py), so the regression's time goes to formats, not repetition.
+Seeds for the stall tests: CONV_SIM_SEEDS (comma-separated, default 1,2,3).
+Waves: WAVES=1 (FST, in build/sim/<name>-fst/runs/<group>/).
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ import pytest
 from common.runner import build_model, run_cocotb
 from common.sim_env import RTL_DIR, sim_tools_missing
 from common.streams import CoreShape
-from common.vector_sets import CORES, dims, load_set, manifests, tile_sets, vectors_missing
+from common.vector_sets import CORES, IKR_K, IKR_P, dims, load_set, manifests, tile_sets, vectors_missing
 
 pytestmark = pytest.mark.sim
 
@@ -31,7 +34,14 @@ TEST_GROUPS = {
     "stalls": ["test_random_stalls"],
     "control": ["test_reset_mid_stream", "test_back_to_back", "test_config_errors"],
 }
+PRUNED_PARAM_SETS = ("p4x4", "p8x2")
 MAX_SETS_PER_BUILD = 2  # the smallest fitting set + the smallest of another shape keep it short
+
+
+def builds() -> list[tuple[str, str, str]]:
+    """(core, format, parameter set) of every regression build."""
+    return [(core, fmt, ps) for core, kind in CORES.items() for fmt in kind.formats
+            for ps in PARAM_SETS if fmt == "dense" or ps in PRUNED_PARAM_SETS]
 
 
 def seeds() -> list[int]:
@@ -45,11 +55,11 @@ def rtl_sources(toplevel: str) -> list:
     return sources
 
 
-def sets_for(core_name: str, shape: tuple[int, ...]) -> dict[int, list[str]]:
-    """a_bits -> names of tile vector sets this core + parameter set can run."""
+def sets_for(core_name: str, fmt: str, shape: tuple[int, ...]) -> dict[int, list[str]]:
+    """a_bits -> names of tile vector sets this core + format + parameter set can run."""
     par_in, par_out, h_max, w_max, cin_max, cout_max = shape
     by_a_bits: dict[int, list[str]] = {}
-    for name in tile_sets(CORES[core_name]):
+    for name in tile_sets(CORES[core_name], fmt):
         cin, cout, h, w = dims(load_set(name))
         if (cin % par_in == 0 and cout % par_out == 0 and cin <= cin_max and cout <= cout_max
                 and h <= h_max and w <= w_max):
@@ -68,24 +78,23 @@ def pick_sets(names: list[str]) -> list[str]:
 
 
 @pytest.mark.parametrize("group", list(TEST_GROUPS))
-@pytest.mark.parametrize("param_set", list(PARAM_SETS))
-@pytest.mark.parametrize("core_name", list(CORES))
-def test_conv_core(core_name: str, param_set: str, group: str):
+@pytest.mark.parametrize(("core_name", "fmt", "param_set"), builds())
+def test_conv_core(core_name: str, fmt: str, param_set: str, group: str):
     why = sim_tools_missing() or vectors_missing()
     if why:
         pytest.skip(why)
     core = CORES[core_name]
     shape = PARAM_SETS[param_set]
-    by_a_bits = sets_for(core_name, shape)
+    by_a_bits = sets_for(core_name, fmt, shape)
     if not by_a_bits:
-        pytest.skip(f"no {core_name} tile vector set fits {param_set} {shape}; run `make vectors`")
+        pytest.skip(f"no {core_name} {fmt} tile vector set fits {param_set} {shape}; run `make vectors`")
     sources = rtl_sources(core.toplevel)
     par_in, par_out, h_max, w_max, cin_max, cout_max = shape
     for a_bits, names in sorted(by_a_bits.items()):
-        hdl = CoreShape(par_in, par_out, a_bits, core.w_bits, h_max, w_max, cin_max, cout_max)
-        parameters = {"PAR_IN": par_in, "PAR_OUT": par_out, "A_BITS": a_bits, "H_MAX": h_max, "W_MAX": w_max,
-                      "CIN_MAX": cin_max, "COUT_MAX": cout_max} | core.hdl_parameters()
-        build = build_model(f"{core_name}-a{a_bits}-{param_set}", core.toplevel, sources, parameters)
+        hdl = CoreShape(par_in, par_out, a_bits, core.w_bits, h_max, w_max, cin_max, cout_max,
+                        fmt, IKR_K, IKR_P)
+        parameters = hdl.hdl_parameters() | core.hdl_parameters()
+        build = build_model(f"{core_name}-{fmt}-a{a_bits}-{param_set}", core.toplevel, sources, parameters)
         config = {"core": asdict(hdl), "sets": names, "seeds": seeds(),
                   "max_abs_weight": core.max_abs_weight()}
         run_cocotb(build, core.toplevel, "conv_engine.cocotb_conv_engine", run_name=group,

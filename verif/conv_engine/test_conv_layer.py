@@ -13,12 +13,21 @@ from common.vector_sets import MAKE_VECTORS_HINT, resolve_layer_set
 
 pytestmark = [pytest.mark.sim, pytest.mark.slow]
 
-LAYER_CASES = [  # (core, whole-layer vector set; its "-norefit" export if that is all there is)
+# (core, whole-layer vector set; its "-norefit" export if that is all there is): every
+# arithmetic in every weight format (the set's pruning picks the core's FORMAT), apot6 dense
+# and KRP as the second SHIFT code format.
+LAYER_CASES = [
     ("mult-int8", "int8-dense"),
+    ("mult-int8", "int8-krp"),
+    ("mult-int8", "int8-ikr"),
     ("shift-pot4", "pot4-dense"),
     ("shift-pot4", "pot4-krp"),
+    ("shift-pot4", "pot4-ikr"),
     ("shift-apot6", "apot6-dense"),
+    ("shift-apot6", "apot6-krp"),
     ("plut-ios4", "ios4-dense"),
+    ("plut-ios4", "ios4-krp"),
+    ("plut-ios4", "ios4-ikr"),
 ]
 
 
@@ -34,6 +43,7 @@ def test_whole_layer(core_name: str, set_name: str, mode: int):
     if found is None:
         pytest.skip(f"vector set {set_name} missing: {MAKE_VECTORS_HINT}")
     r = run_layer_cocotb(core_name, found, mode)
-    print(f"\n{core_name} {found} MODE={mode}: {r['outputs']} outputs bit-exact; cycles {r['cycles']}, "
+    print(f"\n{core_name} {r['format']} {found} MODE={mode}: {r['outputs']} outputs bit-exact; "
+          f"cycles {r['cycles']}, "
           f"ideal {r['ideal']}, efficiency {r['efficiency']:.4f}, wall {r['wall_s']:.1f} s, "
           f"{r['sim_cycles_per_s'] / 1e3:.0f} k simulated cycles/s")

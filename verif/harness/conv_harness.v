@@ -1,11 +1,12 @@
 `default_nettype none
 // Whole-layer, file-driven harness for one convolution core (no Python per cycle).
 //
-// It instantiates conv_mult / conv_shift / conv_plut (chosen by ARITH), configures the
-// engine over AXI4-Lite (H, W, CIN, COUT, MODE, then CTRL.start), streams the weights
-// (per output tile: the NPB parameter beats built from bias/shift/levels, then the 9*CG
-// weight beats built from wcode, in docs/engine.md order) and the activation map (once
-// per output tile), collects every output beat into a text file, and finally reads the
+// It instantiates conv_engine (ARITH x FORMAT) once, configures it over AXI4-Lite (H, W,
+// CIN, COUT, MODE, then CTRL.start), streams the weights (per output tile: the NPB
+// parameter beats built from bias/shift/levels and, for IKR, the pattern library; then
+// per channel group the index beat (KRP row / IKR pattern id) and the TAPS beats of the
+// kept codes taken from wcode, in docs/engine.md order) and the activation map (once per
+// output tile), collects every output beat into a text file, and finally reads the
 // CYCLES and STATUS registers over AXI4-Lite.
 //
 // Ports
@@ -19,7 +20,8 @@
 //   beats      output beats received so far.
 //
 // Plusargs (all optional except +dir)
-//   +dir=<vector dir>   directory holding act.hex wcode.hex bias.hex shift.hex levels.hex
+//   +dir=<vector dir>   directory holding act.hex wcode.hex bias.hex shift.hex levels.hex,
+//                       and rowidx.hex (KRP) or patid.hex + patterns.hex (IKR)
 //                       (docs/vector_format.md: one value per line)
 //   +H= +W= +CIN= +COUT= layer dimensions (default 28, 28, 256, 512)
 //   +MODE=<0|1>         0 raw accumulators, 1 requantized outputs (default 1)
@@ -34,6 +36,9 @@
 // At the end it prints "conv_harness: done cycles=<CYCLES> beats=<n> status=<hex> error=<0|1>".
 module conv_harness #(
     parameter ARITH         = 0,
+    parameter FORMAT        = 0,
+    parameter IKR_K         = 4,
+    parameter IKR_P         = 8,
     parameter PAR_IN        = 16,
     parameter PAR_OUT       = 16,
     parameter A_BITS        = 8,
@@ -70,9 +75,16 @@ initial begin
 end
 `endif
 
+`include "conv_prod_info.vh"
+
 localparam WGT_W      = PAR_IN * PAR_OUT * W_BITS;
-localparam PARAM_BITS = PAR_OUT * 40 + 128;
+localparam TAPS       = fmt_taps(FORMAT, IKR_K);
+localparam HAS_IDX    = (FORMAT != 0) ? 1 : 0;
+localparam BPC        = TAPS + HAS_IDX;
+localparam IDX_W      = fmt_idx_bits(FORMAT, IKR_P);
+localparam PARAM_BITS = PAR_OUT * 40 + 128 + fmt_table_bits(FORMAT, IKR_P);
 localparam NPB        = (PARAM_BITS + WGT_W - 1) / WGT_W;
+localparam NPAT       = (FORMAT == 2) ? IKR_P : 1;
 
 // ------------------------------------------------------------------ vectors and plusargs
 reg [7:0]  act_mem   [0:ACT_DEPTH-1];
@@ -80,6 +92,8 @@ reg [7:0]  wcode_mem [0:WCODE_DEPTH-1];
 reg [31:0] bias_mem  [0:COUT_MAX-1];
 reg [7:0]  shift_mem [0:COUT_MAX-1];
 reg [7:0]  level_mem [0:15];
+reg [7:0]  index_mem [0:COUT_MAX*CIN_MAX-1];    // KRP row index / IKR pattern id per kernel
+reg [8:0]  pattern_mem [0:NPAT-1];              // IKR library masks
 
 integer cfg_h, cfg_w, cfg_cin, cfg_cout, cfg_mode;
 integer act_gap, wgt_gap, out_stall, seed, timeout;
@@ -103,7 +117,7 @@ initial begin
     if (!$value$plusargs("timeout=%d", timeout)) timeout = 32'h7fffffff;
     if (!$value$plusargs("out=%s", out_name)) out_name = "out.txt";
     if (cfg_cin * cfg_h * cfg_w > ACT_DEPTH || cfg_cout * cfg_cin * 9 > WCODE_DEPTH ||
-        cfg_cout > COUT_MAX) begin
+        cfg_cout > COUT_MAX || cfg_cin > CIN_MAX) begin
         $display("conv_harness: ERROR: layer %0dx%0d %0d->%0d exceeds the harness memories",
                  cfg_h, cfg_w, cfg_cin, cfg_cout);
         $finish;
@@ -113,6 +127,13 @@ initial begin
     $sformat(path, "%0s/bias.hex", dir);   $readmemh(path, bias_mem, 0, cfg_cout-1);
     $sformat(path, "%0s/shift.hex", dir);  $readmemh(path, shift_mem, 0, cfg_cout-1);
     $sformat(path, "%0s/levels.hex", dir); $readmemh(path, level_mem);
+    if (FORMAT == 1) begin
+        $sformat(path, "%0s/rowidx.hex", dir); $readmemh(path, index_mem, 0, cfg_cout*cfg_cin-1);
+    end
+    if (FORMAT == 2) begin
+        $sformat(path, "%0s/patid.hex", dir);    $readmemh(path, index_mem, 0, cfg_cout*cfg_cin-1);
+        $sformat(path, "%0s/patterns.hex", dir); $readmemh(path, pattern_mem);
+    end
     out_fd = $fopen(out_name, "w");
     if (out_fd == 0) begin
         $display("conv_harness: ERROR: cannot open %0s", out_name);
@@ -181,75 +202,28 @@ wire                     out_tlast;
 wire                     dut_busy;
 wire                     dut_done;
 
-generate
-    if (ARITH == 0) begin : g_mult
-        conv_mult #(
-            .PAR_IN(PAR_IN), .PAR_OUT(PAR_OUT), .A_BITS(A_BITS), .W_BITS(W_BITS),
-            .EXP1_BITS(EXP1_BITS), .EXP2_BITS(EXP2_BITS), .LEVEL_EXP_MAX(LEVEL_EXP_MAX),
-            .H_MAX(H_MAX), .W_MAX(W_MAX), .CIN_MAX(CIN_MAX), .COUT_MAX(COUT_MAX)
-        ) u_dut (
-            .clk(clk), .rst(rst),
-            .s_axil_awaddr(axil_awaddr), .s_axil_awprot(3'd0), .s_axil_awvalid(axil_awvalid),
-            .s_axil_awready(axil_awready), .s_axil_wdata(axil_wdata), .s_axil_wstrb(4'hf),
-            .s_axil_wvalid(axil_wvalid), .s_axil_wready(axil_wready), .s_axil_bresp(axil_bresp),
-            .s_axil_bvalid(axil_bvalid), .s_axil_bready(axil_bready), .s_axil_araddr(axil_araddr),
-            .s_axil_arprot(3'd0), .s_axil_arvalid(axil_arvalid), .s_axil_arready(axil_arready),
-            .s_axil_rdata(axil_rdata), .s_axil_rresp(axil_rresp), .s_axil_rvalid(axil_rvalid),
-            .s_axil_rready(axil_rready),
-            .s_axis_act_tdata(act_tdata), .s_axis_act_tvalid(act_tvalid),
-            .s_axis_act_tready(act_tready), .s_axis_act_tlast(act_tlast),
-            .s_axis_wgt_tdata(wgt_tdata), .s_axis_wgt_tvalid(wgt_tvalid),
-            .s_axis_wgt_tready(wgt_tready), .s_axis_wgt_tlast(wgt_tlast),
-            .m_axis_out_tdata(out_tdata), .m_axis_out_tvalid(out_tvalid),
-            .m_axis_out_tready(out_tready), .m_axis_out_tlast(out_tlast),
-            .busy(dut_busy), .done(dut_done)
-        );
-    end else if (ARITH == 1) begin : g_shift
-        conv_shift #(
-            .PAR_IN(PAR_IN), .PAR_OUT(PAR_OUT), .A_BITS(A_BITS), .W_BITS(W_BITS),
-            .EXP1_BITS(EXP1_BITS), .EXP2_BITS(EXP2_BITS), .LEVEL_EXP_MAX(LEVEL_EXP_MAX),
-            .H_MAX(H_MAX), .W_MAX(W_MAX), .CIN_MAX(CIN_MAX), .COUT_MAX(COUT_MAX)
-        ) u_dut (
-            .clk(clk), .rst(rst),
-            .s_axil_awaddr(axil_awaddr), .s_axil_awprot(3'd0), .s_axil_awvalid(axil_awvalid),
-            .s_axil_awready(axil_awready), .s_axil_wdata(axil_wdata), .s_axil_wstrb(4'hf),
-            .s_axil_wvalid(axil_wvalid), .s_axil_wready(axil_wready), .s_axil_bresp(axil_bresp),
-            .s_axil_bvalid(axil_bvalid), .s_axil_bready(axil_bready), .s_axil_araddr(axil_araddr),
-            .s_axil_arprot(3'd0), .s_axil_arvalid(axil_arvalid), .s_axil_arready(axil_arready),
-            .s_axil_rdata(axil_rdata), .s_axil_rresp(axil_rresp), .s_axil_rvalid(axil_rvalid),
-            .s_axil_rready(axil_rready),
-            .s_axis_act_tdata(act_tdata), .s_axis_act_tvalid(act_tvalid),
-            .s_axis_act_tready(act_tready), .s_axis_act_tlast(act_tlast),
-            .s_axis_wgt_tdata(wgt_tdata), .s_axis_wgt_tvalid(wgt_tvalid),
-            .s_axis_wgt_tready(wgt_tready), .s_axis_wgt_tlast(wgt_tlast),
-            .m_axis_out_tdata(out_tdata), .m_axis_out_tvalid(out_tvalid),
-            .m_axis_out_tready(out_tready), .m_axis_out_tlast(out_tlast),
-            .busy(dut_busy), .done(dut_done)
-        );
-    end else begin : g_plut
-        conv_plut #(
-            .PAR_IN(PAR_IN), .PAR_OUT(PAR_OUT), .A_BITS(A_BITS), .W_BITS(W_BITS),
-            .EXP1_BITS(EXP1_BITS), .EXP2_BITS(EXP2_BITS), .LEVEL_EXP_MAX(LEVEL_EXP_MAX),
-            .H_MAX(H_MAX), .W_MAX(W_MAX), .CIN_MAX(CIN_MAX), .COUT_MAX(COUT_MAX)
-        ) u_dut (
-            .clk(clk), .rst(rst),
-            .s_axil_awaddr(axil_awaddr), .s_axil_awprot(3'd0), .s_axil_awvalid(axil_awvalid),
-            .s_axil_awready(axil_awready), .s_axil_wdata(axil_wdata), .s_axil_wstrb(4'hf),
-            .s_axil_wvalid(axil_wvalid), .s_axil_wready(axil_wready), .s_axil_bresp(axil_bresp),
-            .s_axil_bvalid(axil_bvalid), .s_axil_bready(axil_bready), .s_axil_araddr(axil_araddr),
-            .s_axil_arprot(3'd0), .s_axil_arvalid(axil_arvalid), .s_axil_arready(axil_arready),
-            .s_axil_rdata(axil_rdata), .s_axil_rresp(axil_rresp), .s_axil_rvalid(axil_rvalid),
-            .s_axil_rready(axil_rready),
-            .s_axis_act_tdata(act_tdata), .s_axis_act_tvalid(act_tvalid),
-            .s_axis_act_tready(act_tready), .s_axis_act_tlast(act_tlast),
-            .s_axis_wgt_tdata(wgt_tdata), .s_axis_wgt_tvalid(wgt_tvalid),
-            .s_axis_wgt_tready(wgt_tready), .s_axis_wgt_tlast(wgt_tlast),
-            .m_axis_out_tdata(out_tdata), .m_axis_out_tvalid(out_tvalid),
-            .m_axis_out_tready(out_tready), .m_axis_out_tlast(out_tlast),
-            .busy(dut_busy), .done(dut_done)
-        );
-    end
-endgenerate
+conv_engine #(
+    .ARITH(ARITH), .FORMAT(FORMAT), .IKR_K(IKR_K), .IKR_P(IKR_P),
+    .PAR_IN(PAR_IN), .PAR_OUT(PAR_OUT), .A_BITS(A_BITS), .W_BITS(W_BITS),
+    .EXP1_BITS(EXP1_BITS), .EXP2_BITS(EXP2_BITS), .LEVEL_EXP_MAX(LEVEL_EXP_MAX),
+    .H_MAX(H_MAX), .W_MAX(W_MAX), .CIN_MAX(CIN_MAX), .COUT_MAX(COUT_MAX)
+) u_dut (
+    .clk(clk), .rst(rst),
+    .s_axil_awaddr(axil_awaddr), .s_axil_awprot(3'd0), .s_axil_awvalid(axil_awvalid),
+    .s_axil_awready(axil_awready), .s_axil_wdata(axil_wdata), .s_axil_wstrb(4'hf),
+    .s_axil_wvalid(axil_wvalid), .s_axil_wready(axil_wready), .s_axil_bresp(axil_bresp),
+    .s_axil_bvalid(axil_bvalid), .s_axil_bready(axil_bready), .s_axil_araddr(axil_araddr),
+    .s_axil_arprot(3'd0), .s_axil_arvalid(axil_arvalid), .s_axil_arready(axil_arready),
+    .s_axil_rdata(axil_rdata), .s_axil_rresp(axil_rresp), .s_axil_rvalid(axil_rvalid),
+    .s_axil_rready(axil_rready),
+    .s_axis_act_tdata(act_tdata), .s_axis_act_tvalid(act_tvalid),
+    .s_axis_act_tready(act_tready), .s_axis_act_tlast(act_tlast),
+    .s_axis_wgt_tdata(wgt_tdata), .s_axis_wgt_tvalid(wgt_tvalid),
+    .s_axis_wgt_tready(wgt_tready), .s_axis_wgt_tlast(wgt_tlast),
+    .m_axis_out_tdata(out_tdata), .m_axis_out_tvalid(out_tvalid),
+    .m_axis_out_tready(out_tready), .m_axis_out_tlast(out_tlast),
+    .busy(dut_busy), .done(dut_done)
+);
 
 // ------------------------------------------------------------------ AXI4-Lite master FSM
 localparam ST_WRITE = 0, ST_WAIT = 1, ST_READ = 2, ST_FINISH = 3;
@@ -371,13 +345,17 @@ always @(posedge clk) begin
 end
 
 // ------------------------------------------------------------------ weight stream
-integer wgt_beat, wgt_tile, wgt_beats_per_tile, tap, cg;
+integer wgt_beat, wgt_tile, wgt_beats_per_tile, tap, cg, beat_in_group, kernel, pos, kept, q;
 reg [NPB*WGT_W-1:0] param_block;
 
 always @* begin
-    wgt_beats_per_tile = NPB + 9 * cg_count;
+    wgt_beats_per_tile = NPB + BPC * cg_count;
     cg  = 0;
     tap = 0;
+    beat_in_group = 0;
+    kernel = 0;
+    pos = 0;
+    kept = 0;
     param_block = {NPB*WGT_W{1'b0}};
     for (o = 0; o < PAR_OUT; o = o + 1) begin
         param_block[o*32 +: 32]             = bias_mem[wgt_tile*PAR_OUT + o];
@@ -386,15 +364,42 @@ always @* begin
     for (k = 0; k < 16; k = k + 1) begin
         param_block[PAR_OUT*40 + k*8 +: 8] = level_mem[k];
     end
+    if (FORMAT == 2) begin
+        for (k = 0; k < NPAT; k = k + 1) begin
+            param_block[PAR_OUT*40 + 128 + k*9 +: 9] = pattern_mem[k];
+        end
+    end
+    wgt_tdata = {WGT_W{1'b0}};
     if (wgt_beat < NPB) begin
         wgt_tdata = param_block[wgt_beat*WGT_W +: WGT_W];
     end else begin
-        cg  = (wgt_beat - NPB) / 9;
-        tap = (wgt_beat - NPB) % 9;
+        cg            = (wgt_beat - NPB) / BPC;
+        beat_in_group = (wgt_beat - NPB) % BPC;
+        tap           = beat_in_group - HAS_IDX;
         for (o = 0; o < PAR_OUT; o = o + 1) begin
             for (i = 0; i < PAR_IN; i = i + 1) begin
-                wgt_tdata[(o*PAR_IN+i)*W_BITS +: W_BITS] =
-                    wcode_mem[((wgt_tile*PAR_OUT + o)*cfg_cin + cg*PAR_IN + i)*9 + tap][W_BITS-1:0];
+                kernel = (wgt_tile*PAR_OUT + o)*cfg_cin + cg*PAR_IN + i;
+                if (HAS_IDX != 0 && beat_in_group == 0) begin
+                    wgt_tdata[(o*PAR_IN+i)*IDX_W +: IDX_W] = index_mem[kernel][IDX_W-1:0];
+                end else begin
+                    // window position of this beat's code: dense the tap, KRP column tap of
+                    // the kept row, IKR the tap-th kept position of the kernel's pattern
+                    if (FORMAT == 0) begin
+                        pos = tap;
+                    end else if (FORMAT == 1) begin
+                        pos = index_mem[kernel] * 3 + tap;
+                    end else begin
+                        kept = 0;
+                        pos  = 0;
+                        for (q = 0; q < 9; q = q + 1) begin
+                            if (pattern_mem[{24'd0, index_mem[kernel]} % NPAT][q]) begin
+                                if (kept == tap) pos = q;
+                                kept = kept + 1;
+                            end
+                        end
+                    end
+                    wgt_tdata[(o*PAR_IN+i)*W_BITS +: W_BITS] = wcode_mem[kernel*9 + pos][W_BITS-1:0];
+                end
             end
         end
     end
@@ -450,9 +455,9 @@ always @(posedge clk) begin
             beats <= beats + 1;
         end
         if (ctl_state == ST_FINISH && !done) begin
-            if (status_value[5:2] != 4'd0) error <= 1'b1;
+            if (status_value[6:2] != 5'd0) error <= 1'b1;
             $display("conv_harness: done cycles=%0d beats=%0d status=%h error=%0d",
-                     cycles, beats, status_value, (status_value[5:2] != 4'd0) || error);
+                     cycles, beats, status_value, (status_value[6:2] != 5'd0) || error);
             $fclose(out_fd);
 `ifdef HARNESS_CLOCK
             $finish;
