@@ -9,7 +9,7 @@ VECTORS    ?= build/vectors
 JOBS       ?= 2
 PYTEST     := $(PY) -m pytest
 
-.PHONY: all setup vectors report sim sim-full test lint synth bench bench-sim vivado hls-csim hls clean distclean
+.PHONY: all setup vectors report sim sim-full test lint synth bench bench-sim bench-formats vivado hls-csim hls clean distclean
 
 all: setup vectors report sim sim-full hls-csim
 
@@ -41,7 +41,7 @@ lint: $(STAMP)
 sim: $(STAMP) vectors
 	$(PYTEST) verif -n $(JOBS) -m "not slow"
 
-# The whole conv8 layer through every core (both output modes), printing cycles and efficiency.
+# The whole conv8 layer through every arithmetic x weight format (both output modes), printing cycles and efficiency.
 sim-full: $(STAMP) vectors
 	$(PYTEST) verif -m slow -rA -s
 
@@ -56,6 +56,10 @@ bench: $(STAMP) vectors
 
 bench-sim: $(STAMP) vectors
 	$(PY) scripts/bench_sim.py
+
+# The whole conv8 per arithmetic x weight format (bare Verilator): cycles, efficiency, KRP/IKR speedups.
+bench-formats: $(STAMP) vectors
+	$(PY) scripts/bench_formats.py
 
 # HLS C-simulation with g++ (no Xilinx tools): every kernel x format x unroll on the tile and
 # stress sets, bad-input checks, then the whole conv8 per kernel with a table of figures.

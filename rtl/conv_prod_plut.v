@@ -3,21 +3,19 @@
 // shared by the layer. Compute the few products once per activation, lanes only index.
 // Port contract shared by every conv_prod_* unit (docs/engine.md; conv_prod_info.vh).
 //
-// Pruned formats: the lanes of one input channel may want different window positions
-// (KRP: one of 3 rows, IKR: one of 10-K positions), so there is one bank per candidate
-// position and input channel (NCAND banks; dense: one) and a lane selects among
-// NCAND*16 entries by {candidate index, code}. The banks are shared by all PAR_OUT lanes,
-// so their cost is per input lane; the per-lane select grows with NCAND.
+// Pruned formats (KRP, IKR): the lanes of one input channel may want different window
+// positions, which breaks the bank's sharing; see g_lane_path below: each lane selects
+// its activation and forms its one product from the shared level decode.
 //
-// Stage 1, one product bank per input channel i and candidate c: the odd multiples a, 3a = a+2a,
+// Dense, stage 1, one product bank per input channel i: the odd multiples a, 3a = a+2a,
 // 5a = a+4a, 7a = 8a-a by shift-add, then per level j the unsigned magnitude
 // |a*L[j]| = odd(mant)*a << (tz(mant) + exp), built as a 4:1 odd-multiple select, a 4:1
 // shift by 0..3 and a shift by a multiple of 4 (or zero for mant == 0). The per-level
 // decode (which odd multiple, total shift, zero) is shared by all channels. A negative
 // level's magnitude is stored as its one's complement (~m = -m-1); that XOR sits in the
 // last shift LUT, so no carry chain is needed for the sign.
-// Stage 2, per lane (o,i): a 16:1 selection of bank[c][i] by the 4-bit code (and an
-// NCAND:1 selection by the lane's candidate index c) plus the level's sign bit (no multiplier, shifter or negator per lane). The number of negative leaves
+// Stage 2, per lane (o,i): a 16:1 selection of bank[i] by the 4-bit code plus the level's
+// sign bit (no multiplier, shifter or negator per lane). The number of negative leaves
 // of an output lane is emitted once as a correction leaf that the adder tree adds at its
 // root, so sum(leaves) = sum(a * L).
 // Latency 2 (the correction leaf is combinational from the registered sign bits and
@@ -85,6 +83,50 @@ function [MAG_W-1:0] select_level;
     end
 endfunction
 
+// |a*L| from the odd multiple odd(mant)*a: shift by 0..3 (fine), then by 4*coarse (coarse
+// == NB is the zero level); bits beyond MAG_W are zero for valid levels
+function [MAG_W-1:0] level_magnitude;
+    input [ODD_W-1:0] odd_product;
+    input [1:0]       fine;
+    input [CB_W-1:0]  coarse;
+    reg   [FP_W-1:0]  fine_product;
+    integer k, b;
+    begin
+        fine_product = {FP_W{1'b0}};
+        for (k = 0; k < 4; k = k + 1) begin
+            if (fine == k[1:0]) begin
+                for (b = k; b < FP_W && b - k < ODD_W; b = b + 1) begin
+                    fine_product[b] = odd_product[b - k];
+                end
+            end
+        end
+        level_magnitude = {MAG_W{1'b0}};
+        for (k = 0; k < NB; k = k + 1) begin
+            if (coarse == k[CB_W-1:0]) begin
+                for (b = 4 * k; b < MAG_W && b - 4 * k < FP_W; b = b + 1) begin
+                    level_magnitude[b] = fine_product[b - 4 * k];
+                end
+            end
+        end
+    end
+endfunction
+
+// odd multiple a, 3a = a+2a, 5a = a+4a or 7a = 8a-a
+function [ODD_W-1:0] odd_multiple;
+    input [A_BITS-1:0] a;
+    input [1:0]        odd;
+    reg   [ODD_W-1:0]  a1;
+    begin
+        a1 = {3'b000, a};
+        case (odd)
+            2'd0:    odd_multiple = a1;
+            2'd1:    odd_multiple = a1 + (a1 << 1);
+            2'd2:    odd_multiple = a1 + (a1 << 2);
+            default: odd_multiple = (a1 << 3) - a1;
+        endcase
+    end
+endfunction
+
 genvar i, j, o;
 generate
     if (N_LEAVES != prod_n_leaves(2, EXP2_BITS, PAR_IN) ||
@@ -143,30 +185,29 @@ generate
     end
     assign err = level_exp_too_big;
 
-    // stage 1: product bank per candidate and input channel (one's complement for negative
-    // levels); bank of candidate c, channel i at bank_reg[((c*PAR_IN+i)*16 + j)*MAG_W +: MAG_W]
-    reg [NCAND*PAR_IN*16*MAG_W-1:0] bank_reg;
-    reg [15:0]                      neg_reg;
-    reg [PAR_OUT*PAR_IN*4-1:0]      codes_reg;
-    reg [PAR_OUT*PAR_IN*SEL_W-1:0]  sel_reg;
+    reg [15:0] neg_reg;
     always @(posedge clk) begin
-        neg_reg   <= lvl_neg;
+        neg_reg <= lvl_neg;
+    end
+
+  if (NCAND == 1) begin : g_bank_path
+    // Dense: every output lane of input channel i multiplies the same activation, so the
+    // 16 products are built once per channel (the bank) and lanes only index them.
+    wire unused_sel = &{1'b0, sel};
+
+    // stage 1: product bank per input channel (one's complement for negative levels)
+    reg [PAR_IN*16*MAG_W-1:0]  bank_reg;
+    reg [PAR_OUT*PAR_IN*4-1:0] codes_reg;
+    always @(posedge clk) begin
         codes_reg <= codes;
-        sel_reg   <= sel;
     end
-    if (NCAND == 1) begin : g_one_candidate
-        wire unused_sel = &{1'b0, sel_reg};
-    end
-    for (i = 0; i < NCAND*PAR_IN; i = i + 1) begin : g_bank
+    for (i = 0; i < PAR_IN; i = i + 1) begin : g_bank
         wire [ODD_W-1:0] a1 = {3'b000, cand[i*A_BITS +: A_BITS]};
         wire [ODD_W-1:0] a3 = a1 + (a1 << 1);
         wire [ODD_W-1:0] a5 = a1 + (a1 << 2);
         wire [ODD_W-1:0] a7 = (a1 << 3) - a1;
         for (j = 0; j < 16; j = j + 1) begin : g_level
             reg [ODD_W-1:0] odd_product;
-            reg [FP_W-1:0]  fine_product;
-            reg [MAG_W-1:0] magnitude;
-            integer k, b;
             always @* begin
                 case (lvl_odd[j*2 +: 2])
                     2'd0:    odd_product = a1;
@@ -174,50 +215,25 @@ generate
                     2'd2:    odd_product = a5;
                     default: odd_product = a7;
                 endcase
-                // shift by 0..3, then by 4*k (bits beyond MAG_W are zero for valid levels)
-                fine_product = {FP_W{1'b0}};
-                for (k = 0; k < 4; k = k + 1) begin
-                    if (lvl_fine[j*2 +: 2] == k[1:0]) begin
-                        for (b = k; b < FP_W && b - k < ODD_W; b = b + 1) begin
-                            fine_product[b] = odd_product[b - k];
-                        end
-                    end
-                end
-                magnitude = {MAG_W{1'b0}};
-                for (k = 0; k < NB; k = k + 1) begin
-                    if (lvl_coarse[j*CB_W +: CB_W] == k[CB_W-1:0]) begin
-                        for (b = 4 * k; b < MAG_W && b - 4 * k < FP_W; b = b + 1) begin
-                            magnitude[b] = fine_product[b - 4 * k];
-                        end
-                    end
-                end
             end
             always @(posedge clk) begin
-                bank_reg[(i*16+j)*MAG_W +: MAG_W] <= magnitude ^ {MAG_W{lvl_neg[j]}};
+                bank_reg[(i*16+j)*MAG_W +: MAG_W] <=
+                    level_magnitude(odd_product, lvl_fine[j*2 +: 2], lvl_coarse[j*CB_W +: CB_W]) ^
+                    {MAG_W{lvl_neg[j]}};
             end
         end
     end
 
-    // stage 2: every lane indexes its candidate's bank and the level signs with its code;
+    // stage 2: every lane indexes its channel's bank and the level signs with its code;
     // the correction leaf counts the negative leaves of the output lane
     for (o = 0; o < PAR_OUT; o = o + 1) begin : g_out
         wire [PAR_IN-1:0] negative;
         for (i = 0; i < PAR_IN; i = i + 1) begin : g_in
             wire [3:0]       code = codes_reg[(o*PAR_IN+i)*4 +: 4];
-            reg  [MAG_W-1:0] chosen;
             reg  [MAG_W-1:0] value_reg;
             reg              neg_sel_reg;
-            integer c;
-            always @* begin
-                chosen = select_level(bank_reg[i*16*MAG_W +: 16*MAG_W], code);
-                for (c = 1; c < NCAND; c = c + 1) begin
-                    if (sel_reg[(o*PAR_IN+i)*SEL_W +: SEL_W] == c[SEL_W-1:0]) begin
-                        chosen = select_level(bank_reg[(c*PAR_IN+i)*16*MAG_W +: 16*MAG_W], code);
-                    end
-                end
-            end
             always @(posedge clk) begin
-                value_reg   <= chosen;
+                value_reg   <= select_level(bank_reg[i*16*MAG_W +: 16*MAG_W], code);
                 neg_sel_reg <= neg_reg[code];
             end
             assign negative[i] = neg_sel_reg;
@@ -233,6 +249,66 @@ generate
         end
         assign leaves[(o*N_LEAVES + PAR_IN)*LEAF_W +: LEAF_W] = {{(LEAF_W-CNT_W){1'b0}}, count};
     end
+
+  end else begin : g_lane_path
+    // KRP / IKR: lanes of one input channel want different window positions, so a bank
+    // per candidate position would cost NCAND banks per channel and an NCAND*16:1 select
+    // per lane (measured: 42k LUTs at 4x4 for IKR). Instead each lane selects its
+    // activation (conv_lane_select) and the level fields of its code from the shared
+    // decode, then forms its one product: an odd multiple (one adder) and the fine and
+    // coarse shifts - the bank's arithmetic for one level instead of sixteen.
+    wire [PAR_OUT*PAR_IN*A_BITS-1:0] act;
+
+    conv_lane_select #(
+        .PAR_IN (PAR_IN),
+        .PAR_OUT(PAR_OUT),
+        .A_BITS (A_BITS),
+        .NCAND  (NCAND),
+        .SEL_W  (SEL_W)
+    ) u_lane_select (
+        .cand(cand),
+        .sel (sel),
+        .act (act)
+    );
+
+    for (o = 0; o < PAR_OUT; o = o + 1) begin : g_out
+        wire [PAR_IN-1:0] negative;
+        for (i = 0; i < PAR_IN; i = i + 1) begin : g_in
+            wire [3:0]        code = codes[(o*PAR_IN+i)*4 +: 4];
+            // stage 1: the lane's activation and its level's fields
+            reg  [A_BITS-1:0] a_reg;
+            reg  [1:0]        odd_reg, fine_reg;
+            reg  [CB_W-1:0]   coarse_reg;
+            reg  [3:0]        code_reg;
+            always @(posedge clk) begin
+                a_reg      <= act[(o*PAR_IN+i)*A_BITS +: A_BITS];
+                odd_reg    <= lvl_odd[code*2 +: 2];
+                fine_reg   <= lvl_fine[code*2 +: 2];
+                coarse_reg <= lvl_coarse[code*CB_W +: CB_W];
+                code_reg   <= code;
+            end
+            // stage 2: the product, one's complement when the level is negative
+            reg [MAG_W-1:0] value_reg;
+            reg             neg_sel_reg;
+            always @(posedge clk) begin
+                value_reg   <= level_magnitude(odd_multiple(a_reg, odd_reg), fine_reg, coarse_reg) ^
+                               {MAG_W{neg_reg[code_reg]}};
+                neg_sel_reg <= neg_reg[code_reg];
+            end
+            assign negative[i] = neg_sel_reg;
+            assign leaves[(o*N_LEAVES + i)*LEAF_W +: LEAF_W] = {neg_sel_reg, value_reg};
+        end
+        reg [CNT_W-1:0] count;
+        integer m;
+        always @* begin
+            count = {CNT_W{1'b0}};
+            for (m = 0; m < PAR_IN; m = m + 1) begin
+                count = count + {{(CNT_W-1){1'b0}}, negative[m]};
+            end
+        end
+        assign leaves[(o*N_LEAVES + PAR_IN)*LEAF_W +: LEAF_W] = {{(LEAF_W-CNT_W){1'b0}}, count};
+    end
+  end
 endgenerate
 
 endmodule
