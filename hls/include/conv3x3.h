@@ -100,7 +100,7 @@ struct engine {
     static_assert(axis_fits(CFG::act_w), "s_axis_act beat (PAR_IN*A_BITS data + keep/strb/last) exceeds 4096 bits");
     static_assert(axis_fits(CFG::wgt_w),
                   "s_axis_wgt beat (PAR_IN*PAR_OUT*W_BITS data + keep/strb/last) exceeds 4096 bits: "
-                  "at most 3275 data bits, 3272 in whole bytes (e.g. 16x16 lanes of up to 12 bits)");
+                  "at most 3275 data bits, 3272 in whole bytes (e.g. 16x24 int8 lanes = 3072 fit, 16x26 do not)");
     static_assert(axis_fits(CFG::out_w), "m_axis_out beat (PAR_OUT*32 data + keep/strb/last) exceeds 4096 bits");
 
     typedef typename PRODUCT::act_t act_t;

@@ -92,3 +92,31 @@ def test_dependence_check_bites(tmp_path: Path):
     exe = compile_driver(scratch, "krp", {}, tmp_path)
     proc = subprocess.run([str(exe), "5", "1", "3", "2"], capture_output=True, text=True, timeout=300)
     assert proc.returncode != 0 and "below the DEPENDENCE distance" in proc.stderr, proc.stdout + proc.stderr
+
+
+WIDTH_CAPS = [
+    ({"CONV_PAR_IN": 16, "CONV_PAR_OUT": 32, "CONV_W_BITS": 8}, "s_axis_wgt beat"),   # 4096-bit weights
+    ({"CONV_PAR_IN": 16, "CONV_PAR_OUT": 26, "CONV_W_BITS": 8}, "s_axis_wgt beat"),   # 3328 + keep/strb/last
+    ({"CONV_PAR_IN": 1, "CONV_PAR_OUT": 128, "CONV_W_BITS": 8}, "m_axis_out beat"),   # 4096-bit outputs
+    ({"CONV_W_BITS": 8, "AP_INT_MAX_W": 8192}, "AP_INT_MAX_W above 4096"),
+]
+
+
+@pytest.mark.parametrize(("defines", "needle"), WIDTH_CAPS, ids=[n for _, n in WIDTH_CAPS])
+def test_width_ceilings_fail_at_compile_time(defines: dict, needle: str):
+    need_gxx()
+    cmd = ["g++", "-std=c++14", "-fsyntax-only", "-isystem", str(hls_csim.ap_types_dir()),
+           f"-I{REPO / 'hls' / 'include'}", f"-I{REPO / 'hls'}", *(f"-D{k}={v}" for k, v in defines.items()),
+           str(REPO / "hls" / "conv_mult.cpp")]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    assert proc.returncode != 0 and needle in proc.stderr, proc.stderr[-2000:]
+
+
+def test_widest_legal_weight_beat_compiles():
+    """16x24 int8 lanes: 3072 data bits, a 3841-bit beat with keep/strb/last, under the cap."""
+    need_gxx()
+    cmd = ["g++", "-std=c++14", "-fsyntax-only", "-isystem", str(hls_csim.ap_types_dir()),
+           f"-I{REPO / 'hls' / 'include'}", f"-I{REPO / 'hls'}", "-DCONV_W_BITS=8", "-DCONV_PAR_OUT=24",
+           str(REPO / "hls" / "conv_mult.cpp")]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
