@@ -8,8 +8,9 @@
 //   2. preloads activation rows 0 and 1 into a 4-row line buffer,
 //   3. walks the output map (y, x, cg, t) in one II=1 pipeline, streaming row y+2 in while
 //      row y is computed, and writes one output beat per pixel.
-// The 3x3 window of a (pixel, channel group) is assembled from a per-group cache of the two
-// previous columns plus one new column, so each line-buffer row is read once per step.
+// The 3x3 window of a (pixel, channel group) is assembled from a per-group register cache of
+// the two previous columns plus one new column: each line-buffer bank is read once per step, at
+// one address, and a register mux picks the rows (docs/hls.md, "II = 1, and why").
 #ifndef CONV3X3_H
 #define CONV3X3_H
 

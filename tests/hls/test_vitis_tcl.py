@@ -54,7 +54,8 @@ def need_tclsh() -> str:
 def clean_env() -> dict[str, str]:
     """The environment without the knobs of the driver and the mock, so a user's settings do not leak in."""
     return {k: v for k, v in os.environ.items()
-            if not k.startswith(("HLS_", "MOCK_VITIS_")) and k not in ("VECTORS", "PYTHON", "CI", "CONV_HLS_TCLARGS")}
+            if not k.startswith(("HLS_", "MOCK_VITIS_"))
+            and k not in ("VECTORS", "PYTHON", "CI", "CONV_HLS_TCLARGS")}
 
 
 def read_clock_targets() -> dict[str, tuple[str, str]]:
@@ -349,11 +350,13 @@ def test_emitted_cflags_compile_with_gxx(tmp_path: Path, kernel: str, fmt: str):
     if not gxx:
         pytest.skip("g++ not found")
     inc = ap_types_include()
-    proc, calls = run_mock(REPO, "-kernel", kernel, "-format", fmt, "-steps", "csynth", "-out", str(tmp_path / "o"))
+    proc, calls = run_mock(REPO, "-kernel", kernel, "-format", fmt, "-steps", "csynth",
+                           "-out", str(tmp_path / "o"))
     assert proc.returncode == 0, proc.stdout + proc.stderr
     for args in only(calls, "add_files"):
         source = next(a for a in args if a.endswith(".cpp"))
-        cmd = [gxx, "-std=c++14", "-fsyntax-only", "-isystem", str(inc), *flag(args, "-cflags").split(), source]
+        cmd = [gxx, "-std=c++14", "-fsyntax-only", "-isystem", str(inc), *flag(args, "-cflags").split(),
+               source]
         # -isystem, not the flags under test, supplies ap_int.h/hls_stream.h, as $XILINX_HLS/include does
         # in the tool; nothing else is added, so every project path must come from the emitted cflags.
         build = subprocess.run(cmd, capture_output=True, text=True, cwd=tmp_path, timeout=300)
@@ -414,7 +417,8 @@ def test_missing_default_vector_set(fake_repo: Path):
 
 def path_without_vitis() -> str:
     return os.pathsep.join(d for d in os.environ.get("PATH", "").split(os.pathsep)
-                           if d and not any(os.access(os.path.join(d, t), os.X_OK) for t in ("vitis_hls", "vitis-run")))
+                           if d and not any(os.access(os.path.join(d, t), os.X_OK)
+                                            for t in ("vitis_hls", "vitis-run")))
 
 
 def test_driver_skips_without_vitis(tmp_path: Path):
@@ -429,7 +433,8 @@ def test_driver_skips_without_vitis(tmp_path: Path):
 def test_driver_skip_is_loud_in_ci_and_fatal_when_required(tmp_path: Path):
     bash = shutil.which("bash") or "/bin/bash"
     env = {**clean_env(), "PATH": path_without_vitis(), "CI": "true"}
-    proc = subprocess.run([bash, str(DRIVER)], capture_output=True, text=True, cwd=tmp_path, env=env, timeout=60)
+    proc = subprocess.run([bash, str(DRIVER)], capture_output=True, text=True, cwd=tmp_path, env=env,
+                          timeout=60)
     assert proc.returncode == 0 and proc.stdout.strip() == SKIP_LINE
     assert "WARNING" in proc.stderr and "did NOT run" in proc.stderr, proc.stderr
     proc = subprocess.run([bash, str(DRIVER)], capture_output=True, text=True, cwd=tmp_path,
@@ -455,7 +460,8 @@ def fake_vitis(tmp_path: Path) -> Path:
     bindir = tmp_path / "bin"
     bindir.mkdir()
     exe = bindir / "vitis_hls"
-    exe.write_text(f'#!/bin/sh\n[ "$1" = -f ] && [ -f "$2" ] || {{ echo "vitis_hls: usage: -f FILE [-tclargs ...]" >&2; exit 99; }}\n'
+    exe.write_text('#!/bin/sh\n[ "$1" = -f ] && [ -f "$2" ] || '
+                   '{ echo "vitis_hls: usage: -f FILE [-tclargs ...]" >&2; exit 99; }\n'
                    f'script=$2; shift 2\nif [ $# -gt 0 ]; then [ "$1" = -tclargs ] || exit 99; shift; fi\n'
                    f'exec "{tclsh}" "{MOCK}" "$MOCK_VITIS_LOG" "$script" "$@"\n')
     exe.chmod(0o755)
@@ -469,8 +475,8 @@ def fake_vitis_run(tmp_path: Path) -> Path:
     bindir = tmp_path / "bin-run"
     bindir.mkdir()
     exe = bindir / "vitis-run"
-    exe.write_text(f'#!/bin/sh\n[ $# -eq 4 ] && [ "$1" = --mode ] && [ "$2" = hls ] && [ "$3" = --tcl ] && [ -f "$4" ] '
-                   f'|| {{ echo "vitis-run: bad arguments: $*" >&2; exit 99; }}\n'
+    exe.write_text('#!/bin/sh\n[ $# -eq 4 ] && [ "$1" = --mode ] && [ "$2" = hls ] && [ "$3" = --tcl ] '
+                   f'&& [ -f "$4" ] || {{ echo "vitis-run: bad arguments: $*" >&2; exit 99; }}\n'
                    f'exec "{tclsh}" "{MOCK}" "$MOCK_VITIS_LOG" "$4"\n')
     exe.chmod(0o755)
     return bindir
