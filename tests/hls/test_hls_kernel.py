@@ -48,6 +48,12 @@ def test_pipelined_loop_reads_each_memory_once_per_step():
     for pragma in re.findall(r"#pragma HLS DEPENDENCE[^\n]*", text):
         assert not re.search(r"\bfalse\b", pragma), f"a dependence declared false: {pragma}"
     assert "ARRAY_PARTITION variable = wcache complete dim = 0" in text, "the window cache is registers"
+    # KRP/IKR (NSEL > 1): the activation is selected per lane, then the product; a product bank
+    # is built only for the single candidate of the dense format
+    assert body.count("PRODUCT::bank(") == 1
+    assert re.search(r"if \(NSEL == 1\) \{\s*for \(int i = 0; i < PI; \+\+i\) "
+                     r"bank\[i\] = PRODUCT::bank\(", body)
+    assert re.search(r"PRODUCT::direct\(cand\[c\]\[i\], code, levels\)", body)
 
 
 def compile_driver(hls_dir: Path, fmt: str, extra: dict, out: Path) -> Path:
