@@ -110,9 +110,6 @@ struct engine {
     typedef typename PRODUCT::bank_t bank_t;
     typedef ap_uint<FORMAT::idx_bits> idx_t;
     static const int IDX_W = FORMAT::idx_bits;
-    typedef ap_uint<CFG::wgt_w> wbuf_word_t;                           // one weight beat
-    typedef ap_uint<FORMAT::has_idx ? PO * PI * FORMAT::idx_bits : 1> ibuf_word_t;
-    typedef ap_uint<CFG::act_w> act_word_t;                            // one activation beat
     typedef ap_int<ACC_BITS> acc_t;
     typedef typename axis_t<CFG::act_w>::type act_beat_t;
     typedef typename axis_t<CFG::wgt_w>::type wgt_beat_t;
@@ -132,7 +129,6 @@ void conv3x3(hls::stream<typename engine<CFG, PRODUCT, FORMAT>::act_beat_t> &s_a
     typedef typename E::acc_t acc_t;
     typedef typename E::act_beat_t act_beat_t;
     typedef typename E::wgt_beat_t wgt_beat_t;
-    typedef typename E::act_word_t act_beat_data_t;
     const int PI = E::PI, PO = E::PO, TAPS = E::TAPS, NSEL = E::NSEL, BPC = E::BPC;
     const int A = CFG::a_bits, WB = CFG::w_bits;
 
@@ -147,15 +143,21 @@ void conv3x3(hls::stream<typename engine<CFG, PRODUCT, FORMAT>::act_beat_t> &s_a
     const int cg_n = (int(cin) + PI - 1) / PI;
     const int ot_n = (int(cout) + PO - 1) / PO;
 
-    // Weights of one output tile, one wide word per step as it arrived on the stream: entry
-    // cg*TAPS + t of wbuf holds the PAR_OUT x PAR_IN codes of step t (lane l = o*PAR_IN+i at
-    // [l*W_BITS +: W_BITS]), ibuf[cg] the per-lane row index / pattern id of the group.
-    static typename E::wbuf_word_t wbuf[CFG::cg_max * TAPS];
-    static typename E::ibuf_word_t ibuf[FORMAT::has_idx ? CFG::cg_max : 1];
-    // Line buffer: 4 banks (rows y-1, y, y+1 read while y+2 is written), one memory each, one
-    // PAR_IN-lane beat per word.
-    static act_beat_data_t lb[4][CFG::w_max][CFG::cg_max];
+    // Weights of one output tile: entry cg*TAPS + t holds the PAR_OUT x PAR_IN codes of step t,
+    // ibuf[cg] the per-lane row index / pattern id of the group. Reshaped over the lanes, each
+    // entry is one wide word: one read per step. (Per-lane arrays rather than ap_uint words
+    // sliced per lane: the same hardware, and a C-simulation 10x faster than ap_uint slicing.)
+    static code_t wbuf[CFG::cg_max * TAPS][PO][PI];
+#pragma HLS ARRAY_RESHAPE variable = wbuf complete dim = 2
+#pragma HLS ARRAY_RESHAPE variable = wbuf complete dim = 3
+    static idx_t ibuf[FORMAT::has_idx ? CFG::cg_max : 1][PO][PI];
+#pragma HLS ARRAY_RESHAPE variable = ibuf complete dim = 2
+#pragma HLS ARRAY_RESHAPE variable = ibuf complete dim = 3
+    // Line buffer: 4 banks (rows y-1, y, y+1 read while y+2 is written), one memory each, the
+    // PAR_IN lanes of a beat reshaped into one word.
+    static act_t lb[4][CFG::w_max][CFG::cg_max][PI];
 #pragma HLS ARRAY_PARTITION variable = lb complete dim = 1
+#pragma HLS ARRAY_RESHAPE variable = lb complete dim = 4
     // Window cache: columns x-1 and x (3 rows each) of every channel group, in registers: with
     // one group (cg_n == 1) a step reads what the step before wrote, a dependence a memory with
     // a read latency could not meet at II=1. A cg_max:1 register mux selects the group.
@@ -207,15 +209,22 @@ TILES:
             wgt_beat_t beat = s_axis_wgt.read();
             if (bool(beat.last) != (k == cg_n * BPC - 1)) st[status_framing] = 1;
             if (FORMAT::has_idx && j == 0) {
-                const typename E::ibuf_word_t idxs = beat.data(PO * PI * E::IDX_W - 1, 0);
-                for (int l = 0; l < PO * PI; ++l) {
-                    if (!FORMAT::idx_ok(idx_t(idxs(l * E::IDX_W + E::IDX_W - 1, l * E::IDX_W)))) {
-                        st[status_index] = 1;
+                for (int o = 0; o < PO; ++o) {
+                    for (int i = 0; i < PI; ++i) {
+                        const int l = o * PI + i;
+                        const idx_t idx = beat.data(l * E::IDX_W + E::IDX_W - 1, l * E::IDX_W);
+                        if (!FORMAT::idx_ok(idx)) st[status_index] = 1;
+                        ibuf[cg][o][i] = idx;
                     }
                 }
-                ibuf[cg] = idxs;
             } else {
-                wbuf[cg * TAPS + (FORMAT::has_idx ? j - 1 : j)] = beat.data;
+                const int t = FORMAT::has_idx ? j - 1 : j;
+                for (int o = 0; o < PO; ++o) {
+                    for (int i = 0; i < PI; ++i) {
+                        const int l = o * PI + i;
+                        wbuf[cg * TAPS + t][o][i] = beat.data(l * WB + WB - 1, l * WB);
+                    }
+                }
             }
             if (++j == BPC) {
                 j = 0;
@@ -235,7 +244,7 @@ TILES:
             act_beat_t beat = s_axis_act.read();
             const bool end = y == H - 1 && x == W - 1 && cg == cg_n - 1;
             if (bool(beat.last) != end) st[status_framing] = 1;
-            lb[y][x][cg] = beat.data;
+            for (int i = 0; i < PI; ++i) lb[y][x][cg][i] = beat.data(i * A + A - 1, i * A);
             if (++cg == cg_n) {
                 cg = 0;
                 if (++x == W) {
@@ -265,10 +274,12 @@ TILES:
                 const int xn = x + 1;  // the new window column
                 // one read of each line-buffer bank at the same address, then a register mux
                 // picks rows y-1..y+1 (zero outside the map)
-                act_beat_data_t bank_row[4];
-#pragma HLS ARRAY_PARTITION variable = bank_row complete
+                act_t bank_row[4][PI];
+#pragma HLS ARRAY_PARTITION variable = bank_row complete dim = 0
                 const int xr = xn < W ? xn : W - 1;
-                for (int s = 0; s < 4; ++s) bank_row[s] = lb[s][xr][cg];
+                for (int s = 0; s < 4; ++s) {
+                    for (int i = 0; i < PI; ++i) bank_row[s][i] = lb[s][xr][cg][i];  // one word per bank
+                }
 #ifndef __SYNTHESIS__
                 for (int ky = 0; ky < 3; ++ky) {
                     const int yy = y + ky - 1;
@@ -280,8 +291,8 @@ TILES:
                 for (int ky = 0; ky < 3; ++ky) {
                     const int yy = y + ky - 1;
                     const bool inside = yy >= 0 && yy < H && xn < W;
-                    const act_beat_data_t row = bank_row[(y + ky - 1) & 3];
-                    for (int i = 0; i < PI; ++i) col[ky][i] = inside ? act_t(row(i * A + A - 1, i * A)) : act_t(0);
+                    const int s = (y + ky - 1) & 3;
+                    for (int i = 0; i < PI; ++i) col[ky][i] = inside ? bank_row[s][i] : act_t(0);
                 }
                 // the window: columns x-1 and x from the group's cache, x+1 new
                 for (int ky = 0; ky < 3; ++ky) {
@@ -302,7 +313,9 @@ TILES:
                     if (bool(beat.last) != end) st[status_framing] = 1;
                     const int slot = (y + 2) & 3;
                     for (int s = 0; s < 4; ++s) {
-                        if (s == slot) lb[s][x][cg] = beat.data;
+                        if (s == slot) {
+                            for (int i = 0; i < PI; ++i) lb[s][x][cg][i] = beat.data(i * A + A - 1, i * A);
+                        }
                     }
 #ifndef __SYNTHESIS__
                     lb_check.write(slot, x, cg, n);
@@ -323,23 +336,20 @@ TILES:
                 if (NSEL == 1) {
                     for (int i = 0; i < PI; ++i) bank[i] = PRODUCT::bank(cand[0][i], levels);
                 }
-                const int k = cg * TAPS + t;
-                const typename E::wbuf_word_t codes = wbuf[k];
-                const typename E::ibuf_word_t idxs = ibuf[FORMAT::has_idx ? cg : 0];
+                const int k = cg * TAPS + t;  // one weight word and one index word per step
+                const int g = FORMAT::has_idx ? cg : 0;
             LANES:
                 for (int o = 0; o < PO; ++o) {
 #pragma HLS UNROLL
                     ap_int<E::SUM_BITS> sum = 0;  // an adder tree of PAR_IN products
                     for (int i = 0; i < PI; ++i) {
 #pragma HLS UNROLL
-                        const int l = o * PI + i;
-                        const code_t code = codes(l * WB + WB - 1, l * WB);
+                        const code_t code = wbuf[k][o][i];
                         typename E::prod_t p;
                         if (NSEL == 1) {
                             p = PRODUCT::product(bank[i], code);
                         } else {
-                            const idx_t idx = idxs(l * E::IDX_W + E::IDX_W - 1, l * E::IDX_W);
-                            const int c = FORMAT::select(idx, t, table);
+                            const int c = FORMAT::select(ibuf[g][o][i], t, table);
                             p = PRODUCT::direct(cand[c][i], code, levels);
                         }
                         if (cg * PI + i < CIN) sum += p;  // padding lanes of the last group

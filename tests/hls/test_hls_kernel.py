@@ -40,10 +40,14 @@ def pixels_body() -> str:
 
 def test_pipelined_loop_reads_each_memory_once_per_step():
     body = pixels_body()
-    assert len(re.findall(r"\blb\[s\]\[xr\]\[cg\]", body)) == 1, "one read per line-buffer bank, one address"
+    # the reads of a memory, with the lane index i over its reshaped (one-word) dimension
+    assert len(re.findall(r"\blb\[s\]\[xr\]\[cg\]\[i\]", body)) == 1, "one read per bank"
     assert len(re.findall(r"\blb\[", body)) == 2, "lb: the bank reads and the one write of row y+2"
-    assert len(re.findall(r"\bwbuf\[", body)) == 1 and len(re.findall(r"\bibuf\[", body)) == 1
-    assert re.search(r"for \(int s = 0; s < 4; \+\+s\) bank_row\[s\] = lb\[s\]\[xr\]\[cg\];", body)
+    assert re.search(r"for \(int s = 0; s < 4; \+\+s\) \{\s*for \(int i = 0; i < PI; \+\+i\) "
+                     r"bank_row\[s\]\[i\] = lb\[s\]\[xr\]\[cg\]\[i\];", body)
+    assert re.findall(r"\bwbuf\[[^\]]*\]\[o\]\[i\]", body) == ["wbuf[k][o][i]"], "one weight word per step"
+    assert re.findall(r"\bibuf\[[^\]]*\]\[o\]\[i\]", body) == ["ibuf[g][o][i]"], "one index word per step"
+    assert len(re.findall(r"\b[wi]buf\[", body)) == 2
     text = KERNEL.read_text()
     for pragma in re.findall(r"#pragma HLS DEPENDENCE[^\n]*", text):
         assert not re.search(r"\bfalse\b", pragma), f"a dependence declared false: {pragma}"
