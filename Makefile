@@ -71,9 +71,12 @@ hls-csim: $(STAMP) vectors
 hls:
 	VECTORS=$(VECTORS) bash scripts/hls_vitis.sh
 
+# Out-of-context Vivado synthesis of one RTL core; VIVADO_ARGS are the script's -tclargs
+# (e.g. VIVADO_ARGS="plut -target kv260 -impl"; options: scripts/vivado_synth.tcl).
+VIVADO_ARGS ?= shift
 vivado:
 	@command -v vivado >/dev/null || { echo "vivado not found: install Xilinx Vivado to run scripts/vivado_synth.tcl"; exit 1; }
-	vivado -mode batch -source scripts/vivado_synth.tcl
+	vivado -mode batch -source scripts/vivado_synth.tcl -tclargs $(VIVADO_ARGS)
 
 clean:
 	rm -rf build .pytest_cache .ruff_cache .hypothesis

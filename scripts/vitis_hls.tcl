@@ -1,7 +1,11 @@
 # Vitis HLS flow for one HLS convolution kernel (docs/hls.md): C simulation against the golden
 # vectors, C synthesis, C/RTL co-simulation, IP export.
 #
-#   vitis_hls -f scripts/vitis_hls.tcl -tclargs [-option value]...
+#   vitis_hls -f scripts/vitis_hls.tcl -tclargs [-option value]...           (Vitis HLS <= 2024.1)
+#   CONV_HLS_TCLARGS="[-option value]..." vitis-run --mode hls --tcl scripts/vitis_hls.tcl
+#                                              (2024.2 on, where `vitis_hls -f` is deprecated;
+#                                               vitis-run documents no -tclargs, so the options
+#                                               come in the environment, used when argv is empty)
 #
 # Every option is a -name value pair and has a default:
 #
@@ -9,7 +13,7 @@
 #   -kernel         mult | shift | plut          shift     top conv_<kernel>, hls/conv_<kernel>.cpp,
 #                                                          testbench hls/tb/tb_conv_<kernel>.cpp
 #   -format         dense | krp | ikr            dense     -DCONV_FORMAT=0 | 1 | 2
-#   -target         z7035 | kv260                z7035     part and clock period: table TARGETS below
+#   -target         z7035 | kv260                z7035     part and clock period: scripts/clock_targets.tcl
 #   -clock          period in ns                 (target)  overrides the target's clock period
 #   -steps          comma list of                csim,csynth,cosim,export
 #                   csim csynth cosim export               always run in that order; cosim and
@@ -22,6 +26,9 @@
 #   -cosim_vectors  dir                          <vectors>/<scheme>-<format>-t16x64x6x10 (a tile)
 #   -out            dir                          build/hls/vitis  project <kernel>_<format>_<target>
 #   -flow           vivado | vitis               vivado    open_solution -flow_target
+#   -export_flow    none | syn | impl            none      export also runs Vivado synthesis or
+#                                                          implementation of the IP (export_design
+#                                                          -flow): post-route timing and resources
 #
 # <scheme> is the kernel's default weight code: mult int8, shift pot4, plut ios4. Relative paths
 # given on the command line are taken from the current directory; the defaults live under the
@@ -40,19 +47,24 @@ if {[info script] eq ""} {
 }
 set script_dir [file dirname [file normalize [info script]]]
 set repo_dir   [file dirname $script_dir]
-# -tclargs sets argv; without it some tool versions leave argv undefined.
+# -tclargs sets argv; without it some tool versions leave argv undefined. vitis-run has no
+# -tclargs: the options then come in CONV_HLS_TCLARGS (a Tcl list, as typed on a command line).
 if {![info exists argv]} { set argv {} }
+if {![llength $argv] && [info exists ::env(CONV_HLS_TCLARGS)]} {
+    if {[catch {llength $::env(CONV_HLS_TCLARGS)}]} {
+        puts stderr "vitis_hls.tcl: error: CONV_HLS_TCLARGS is not a well-formed option list"
+        exit 2
+    }
+    set argv $::env(CONV_HLS_TCLARGS)
+}
 
-# Targets: the ONE place that sets part and clock (-clock overrides the period for one run).
-# z7035 is the Zynq-7035 (-2) of the papers we compare with; kv260 the Kria K26 SOM (UltraScale+
-# -2LV). Per-target clocks rather than one shared clock, because the two fabrics differ by about
-# a speed grade: 5.0 ns (200 MHz) on the 7-series part, 3.333 ns (300 MHz) on UltraScale+, each a
-# round target that Vitis HLS can schedule with its default 27% clock uncertainty. The RTL flow
-# (scripts/vivado_synth.tcl) asks 4.0 ns of the same Zynq: the HLS figure is deliberately more
-# conservative because csynth timing is an estimate, not a post-placement result.
-set TARGETS {
-    z7035 {part xc7z035ffg676-2     clock 5.0}
-    kv260 {part xck26-sfvc784-2LV-c clock 3.333}
+# Targets: part and clock period of each device, from the one table the RTL flow reads too
+# (scripts/clock_targets.tcl; -clock overrides the period for one run). Vitis HLS schedules
+# with its default clock uncertainty (27% of the period) on top.
+source [file join $script_dir clock_targets.tcl]
+set TARGETS {}
+dict for {name t} $CLOCK_TARGETS {
+    dict set TARGETS $name [dict create part [dict get $t part] clock [dict get $t period_ns]]
 }
 
 # Per kernel: default weight scheme (names the vector sets) and its code-width macros.
@@ -65,6 +77,7 @@ set KERNELS {
 set FORMATS    {dense 0 krp 1 ikr 2}
 set STEPS      {csim csynth cosim export}
 set FLOWS      {vivado vitis}
+set EXPORT_FLOWS {none syn impl}
 # RTL co-simulation of the whole layer (3.6 M cycles of a 16x16 core) takes hours: cosim uses this
 # small tile export by default (`python -m pymodel export`, docs/vector_format.md).
 set COSIM_TILE t16x64x6x10
@@ -83,16 +96,17 @@ proc die {msg} {
 
 # argv -> dict of options, every value checked; unknown options and missing values are errors.
 proc parse_args {argv} {
-    global TARGETS KERNELS FORMATS STEPS FLOWS
+    global TARGETS KERNELS FORMATS STEPS FLOWS EXPORT_FLOWS
     set opt [dict create kernel shift format dense target z7035 clock "" \
                  steps [join $STEPS ,] defines "" vectors "" csim_vectors "" cosim_vectors "" \
-                 out "" flow vivado]
+                 out "" flow vivado export_flow none]
     if {[lindex $argv 0] in {-h -help}} {
         puts "usage: vitis_hls -f scripts/vitis_hls.tcl -tclargs \[-kernel mult|shift|plut\]\
               \[-format dense|krp|ikr\] \[-target z7035|kv260\] \[-clock NS\]\
               \[-steps csim,csynth,cosim,export\] \[-defines \"NAME=VALUE ...\"\]\
               \[-vectors DIR\] \[-csim_vectors DIR\] \[-cosim_vectors DIR\] \[-out DIR\]\
-              \[-flow vivado|vitis\]"
+              \[-flow vivado|vitis\] \[-export_flow none|syn|impl\]"
+        puts "   or: CONV_HLS_TCLARGS=\"-kernel ... \" vitis-run --mode hls --tcl scripts/vitis_hls.tcl"
         exit 0
     }
     if {[llength $argv] % 2} {
@@ -106,7 +120,7 @@ proc parse_args {argv} {
         dict set opt $key $value
     }
     set checks [list kernel [dict keys $KERNELS] format [dict keys $FORMATS] \
-                    target [dict keys $TARGETS] flow $FLOWS]
+                    target [dict keys $TARGETS] flow $FLOWS export_flow $EXPORT_FLOWS]
     foreach {key allowed} $checks {
         if {[lsearch -exact $allowed [dict get $opt $key]] < 0} {
             die "-$key must be [join $allowed { | }] (got '[dict get $opt $key]')"
@@ -296,7 +310,9 @@ set dflags  [list -DCONV_FORMAT=[dict get $FORMATS $format]]
 dict for {name value} $defines { lappend dflags -D$name=$value }
 set inc     [file join $repo_dir hls include]
 set design_cflags [join [concat [list -I$inc] $dflags]]
-set tb_cflags     [join [concat [list -I$inc -I[file join $repo_dir hls tb]] $dflags]]
+# The testbench includes conv_<kernel>.h from hls/ and its helpers from hls/tb (as
+# scripts/hls_csim.py compiles it; tests/hls/test_vitis_tcl.py feeds these flags to g++).
+set tb_cflags     [join [concat [list -I$inc -I[file join $repo_dir hls] -I[file join $repo_dir hls tb]] $dflags]]
 
 set out [dict get $opt out]
 if {$out eq ""} { set out [file join $repo_dir build hls vitis] }
@@ -321,21 +337,23 @@ cd $out
 puts "vitis_hls.tcl: $project: $top part $part clock ${clock} ns flow $flow steps [join $steps ,]"
 puts "vitis_hls.tcl: cflags $design_cflags"
 
+# Every tool command below runs inside run_step: a Tcl error (an unknown part, a bad source) ends
+# the run with one line naming the step and exit code 1, not an uncaught Tcl trace.
 # -reset drops the previous file list and cflags (so changed -defines take effect) but keeps
 # the solution directories, which a cosim/export-only run needs.
-open_project -reset $project
-set_top $top
-add_files $src -cflags $design_cflags
-add_files -tb $tb -cflags $tb_cflags
+run_step project open_project -reset $project
+run_step project set_top $top
+run_step project add_files $src -cflags $design_cflags
+run_step project add_files -tb $tb -cflags $tb_cflags
 
 # A run that synthesizes starts from a clean solution; one that only reuses it must not reset.
 if {"csynth" in $steps} {
-    open_solution -flow_target $flow -reset $solution
+    run_step solution open_solution -flow_target $flow -reset $solution
 } else {
-    open_solution -flow_target $flow $solution
+    run_step solution open_solution -flow_target $flow $solution
 }
-set_part $part
-create_clock -period $clock -name default
+run_step solution set_part $part
+run_step solution create_clock -period $clock -name default
 
 foreach step $steps {
     switch -- $step {
@@ -356,16 +374,23 @@ foreach step $steps {
         export {
             # The Vivado IP flow packages for the IP catalog; a Vitis-kernel solution exports
             # the .xo that v++ links.
+            # -export_flow syn|impl: Vivado synthesizes / places and routes the exported RTL out
+            # of context and reports its timing and resources (export_design -flow).
             set fmt [expr {$flow eq "vivado" ? "ip_catalog" : "xo"}]
-            run_step export export_design -format $fmt -rtl verilog \
+            set eflow [dict get $opt export_flow]
+            set flow_args [expr {$eflow eq "none" ? {} : [list -flow $eflow]}]
+            run_step export export_design {*}$flow_args -format $fmt -rtl verilog \
                 -vendor $IP_VENDOR -library $IP_LIBRARY -version $IP_VERSION \
                 -description "pot-conv $top, $format weights, [join [lrange $dflags 1 end]]" \
                 -display_name "$top ($format)"
             puts "vitis_hls.tcl: exported to [file join $sol_dir impl]"
+            if {$eflow ne "none"} {
+                puts "vitis_hls.tcl: Vivado $eflow reports in [file join $sol_dir impl report verilog]"
+            }
         }
     }
 }
 
-close_project
+run_step close close_project
 puts "vitis_hls.tcl: $project: done ([join $steps ,])"
 exit 0

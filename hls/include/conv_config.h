@@ -11,6 +11,9 @@
 #ifndef AP_INT_MAX_W
 #define AP_INT_MAX_W 4096
 #endif
+#if AP_INT_MAX_W > 4096
+#error "AP_INT_MAX_W above 4096: Vitis HLS caps ap_int/ap_uint at 4096 bits"
+#endif
 #include "ap_int.h"
 
 #ifndef CONV_FORMAT
@@ -60,6 +63,11 @@ constexpr unsigned long long cdiv(unsigned long long a, unsigned long long b) { 
 constexpr int bit_length(unsigned long long v) { return v == 0 ? 0 : 1 + bit_length(v >> 1); }
 constexpr int clog2(unsigned long long v) { return v <= 1 ? 0 : 1 + clog2((v + 1) >> 1); }
 constexpr int cmax(int a, int b) { return a > b ? a : b; }
+
+// Vitis HLS caps ap_int/ap_uint at 4096 bits (AP_INT_MAX_W); an AXI4-Stream beat of ap_axiu<W>
+// is one W + W/8 (TKEEP) + W/8 (TSTRB) + 1 (TLAST) bit word on the interface, so W <= 3272.
+static const int ap_int_max_w = 4096;
+constexpr bool axis_fits(int data_w) { return data_w + 2 * ((data_w + 7) / 8) + 1 <= ap_int_max_w; }
 
 // Signed width that holds any sum of `terms` products a*w, a < 2^a_bits, |w| <= max_w
 // (pymodel.codes.acc_bits).

@@ -8,7 +8,11 @@
 //                              output lane (the product bank of the LUT policy; the
 //                              activation itself for the others)
 //   bank(a, levels)            build the bank of activation a
-//   product(bank, code)        one lane's product
+//   product(bank, code)        one lane's product from a shared bank (dense: one candidate)
+//   direct(a, code, levels)    one lane's product from the lane's own activation, no bank:
+//                              KRP/IKR select the activation per lane first (as the
+//                              pruning-aware RTL does), so a bank per candidate position would
+//                              be built for nothing; equal to product(bank(a, levels), code)
 //   levels_ok(levels)          whether run-time level descriptors fit the hardware bound
 // Codes and level descriptors are laid out as in docs/engine.md.
 #ifndef CONV_PRODUCT_H
@@ -50,6 +54,7 @@ struct product_mult {
         ap_int<CFG::w_bits> w = code;  // reinterpret the code as two's complement
         return prod_t(a) * w;
     }
+    static prod_t direct(act_t a, code_t code, const level_table &) { return product(a, code); }
     static bool levels_ok(const level_table &) { return true; }
 };
 
@@ -89,6 +94,7 @@ struct product_shift {
         }
         return prod_t(p);
     }
+    static prod_t direct(act_t a, code_t code, const level_table &) { return product(a, code); }
     static bool levels_ok(const level_table &) { return true; }
 };
 
@@ -108,26 +114,46 @@ struct product_lut {
     static_assert(CFG::w_bits == 4, "product-LUT codes index 16 levels: W_BITS must be 4");
     static_assert(LEVEL_EXP_MAX >= 0 && LEVEL_EXP_MAX <= 15, "LEVEL_EXP_MAX must be 0..15");
 
-    static bank_t bank(act_t a, const level_table &lv) {
+    // mant * a for mant 0..7, from shifts and the odd multiples 3a, 5a, 7a, and one level's
+    // product (-1)^neg * (mant*a) << exp. Plain unsigned arithmetic: every value is below
+    // 2^(A_BITS+3+LEVEL_EXP_MAX) <= 2^26, which HLS's range analysis narrows to, and it keeps
+    // the C-simulation fast.
+    static void multiples(act_t a, unsigned m[8]) {
 #pragma HLS INLINE
-        // mant * a for mant 0..7 from shifts and the odd multiples 3a, 5a, 7a. Plain unsigned
-        // arithmetic: every value is below 2^(A_BITS+3+LEVEL_EXP_MAX) <= 2^26, which HLS's range
-        // analysis narrows to, and it keeps the C-simulation of the bank fast.
         const unsigned v = a.to_uint();
         const unsigned m3 = (v << 1) + v;
-        const unsigned mult[8] = {0u, v, v << 1, m3, v << 2, (v << 2) + v, m3 << 1, (v << 3) - v};
-#pragma HLS ARRAY_PARTITION variable = mult complete
+        m[0] = 0u, m[1] = v, m[2] = v << 1, m[3] = m3, m[4] = v << 2, m[5] = (v << 2) + v, m[6] = m3 << 1;
+        m[7] = (v << 3) - v;
+    }
+    static prod_t level(const unsigned m[8], const level_table &lv, int j) {
+#pragma HLS INLINE
+        const int e = lv.exp[j];
+        const unsigned mag = m[lv.mant[j]] << (e > LEVEL_EXP_MAX ? 0 : e);
+        return lv.neg[j] ? prod_t(-int(mag)) : prod_t(int(mag));
+    }
+    static bank_t bank(act_t a, const level_table &lv) {
+#pragma HLS INLINE
+        unsigned m[8];
+#pragma HLS ARRAY_PARTITION variable = m complete
+        multiples(a, m);
         bank_t b;
     LEVELS:
         for (int j = 0; j < n_levels; ++j) {
 #pragma HLS UNROLL
-            const int e = lv.exp[j];
-            const unsigned mag = mult[lv.mant[j]] << (e > LEVEL_EXP_MAX ? 0 : e);
-            b.p[j] = lv.neg[j] ? -int(mag) : int(mag);
+            b.p[j] = level(m, lv, j);
         }
         return b;
     }
     static prod_t product(const bank_t &b, code_t code) { return b.p[code]; }
+    // One lane, its own activation: the odd multiples of a, the code's descriptor (a 16:1 mux
+    // of 8 bits), a shift by at most LEVEL_EXP_MAX and a negation. About a shift-add lane's cost.
+    static prod_t direct(act_t a, code_t code, const level_table &lv) {
+#pragma HLS INLINE
+        unsigned m[8];
+#pragma HLS ARRAY_PARTITION variable = m complete
+        multiples(a, m);
+        return level(m, lv, code.to_uint());
+    }
     // A level exponent above LEVEL_EXP_MAX would not fit the bank (its products are invalid).
     static bool levels_ok(const level_table &lv) {
         bool ok = true;
