@@ -9,6 +9,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <new>
 #include <string>
 #include <vector>
 
@@ -230,6 +231,12 @@ struct Host {
             try {
                 v = vio::load(dir);
             } catch (const vio::Error &e) {
+                std::fprintf(stderr, "error: %s: %s\n", dir.c_str(), e.what());
+                return 2;
+            } catch (const std::bad_alloc &) {  // the reader bounds every size; this is a last resort
+                std::fprintf(stderr, "error: %s: out of memory while reading the vector set\n", dir.c_str());
+                return 2;
+            } catch (const std::exception &e) {
                 std::fprintf(stderr, "error: %s: %s\n", dir.c_str(), e.what());
                 return 2;
             }
