@@ -40,7 +40,7 @@ MANIFEST_SCHEMA = {
     ],  # fmt: skip
     "properties": {
         "format": {"const": "conv-vectors"},
-        "version": {"const": 2},
+        "version": {"type": "integer", "const": 2},
         "name": {"type": "string", "pattern": SET_NAME_PATTERN},
         "scheme": {"enum": ["int", "pot", "apot", "ios"]},
         "scheme_tag": {"type": "string", "pattern": "^(int|pot|apot|ios)[1-8]$"},
@@ -61,7 +61,7 @@ MANIFEST_SCHEMA = {
             "additionalProperties": False,
             "properties": {
                 "cin": _DIM, "cout": _DIM, "h": _DIM, "w": _DIM,
-                "k": {"const": 3}, "stride": {"const": 1}, "pad": {"const": 1},
+                "k": _int(3, 3), "stride": _int(1, 1), "pad": _int(1, 1),
             },  # fmt: skip
         },
         "tile": {
@@ -139,7 +139,7 @@ INDEX_SCHEMA = {
     "required": ["format", "version", "sets"],
     "properties": {
         "format": {"const": "conv-vectors-index"},
-        "version": {"const": 2},
+        "version": {"type": "integer", "const": 2},
         "sets": {"type": "array", "maxItems": 10000, "items": _INDEX_ENTRY},
     },
 }

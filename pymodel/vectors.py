@@ -580,7 +580,9 @@ def _read_manifest(path: Path) -> dict:
         fmt = manifest.get("format") if isinstance(manifest, dict) else type(manifest).__name__
         _fail(MANIFEST, f"not a {FORMAT} manifest (format={fmt!r})")
     version = manifest.get("version")
-    if isinstance(version, int) and not isinstance(version, bool) and 1 <= version < VERSION:
+    if type(version) is not int:  # 2.0 or true is not the version 2
+        _fail(MANIFEST, f"unsupported version {version!r} (this reader reads version {VERSION})")
+    if 1 <= version < VERSION:
         _fail(
             MANIFEST,
             f"version {version} is an older vector format (this reader reads version {VERSION}): "
@@ -602,6 +604,9 @@ def read_index(out_dir: Path) -> dict:
     _INDEX_VALIDATOR = _INDEX_VALIDATOR or _strict_validator(S.INDEX_SCHEMA)
     _schema_error("index.json", _INDEX_VALIDATOR, index)
     paths = [e["path"] for e in index["sets"]]
+    bad = next((p for p in paths if not re.fullmatch(S.SET_NAME_PATTERN, p)), None)
+    if bad is not None:
+        _fail("index.json", f"set path {bad!r} is not a plain directory name")
     if len(set(paths)) != len(paths):
         _fail("index.json", f"set {next(p for p in paths if paths.count(p) > 1)!r} is listed twice")
     return index
@@ -660,6 +665,8 @@ def _check_manifest_values(m: dict) -> None:
         C.check_format(m["scheme"], m["w_bits"], m["exp1_bits"], m["exp2_bits"])
     except C.CodeFormatError as exc:
         _fail(MANIFEST, f"unsupported code format: {exc}")
+    if not re.fullmatch(S.SET_NAME_PATTERN, m["name"]):  # the schema's pattern search allows a final \n
+        _fail(MANIFEST, f"name {m['name']!r} is not a plain lowercase set name")
     tag = "ios4" if m["scheme"] == "ios" else f"{m['scheme']}{m['w_bits']}"
     if m["scheme_tag"] != tag:
         _fail(MANIFEST, f"scheme_tag {m['scheme_tag']!r} does not match scheme/w_bits ({tag!r})")

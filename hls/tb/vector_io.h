@@ -18,6 +18,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <fcntl.h>
+#include <functional>
 #include <map>
 #include <set>
 #include <stdexcept>
@@ -78,6 +79,21 @@ inline size_t utf8_error(const std::string &s) {
         i += n + 1;
     }
     return std::string::npos;
+}
+
+// A string from the files, quoted and escaped for an error message (which stays one line).
+inline std::string q(const std::string &s) {
+    std::string out = "'";
+    for (unsigned char c : s) {
+        if (c >= 0x20 && c < 0x7f && c != '\\' && c != '\'') {
+            out += char(c);
+        } else {
+            char buf[8];
+            std::snprintf(buf, sizeof buf, "\\x%02x", c);
+            out += buf;
+        }
+    }
+    return out + "'";
 }
 
 inline void put_utf8(std::string &out, uint32_t cp) {
@@ -155,7 +171,7 @@ class JsonParser {
                 if (is_obj) {
                     if (p_ >= s_.size() || s_[p_] != '"') fail("expected a key");
                     std::string k = str();
-                    if (!keys.insert(k).second) fail("duplicate key '" + k + "'");
+                    if (!keys.insert(k).second) fail("duplicate key " + q(k));
                     ws();
                     if (p_ >= s_.size() || s_[p_] != ':') fail("expected ':'");
                     ++p_;
@@ -473,6 +489,123 @@ inline bool is_dir(const std::string &p) {
     return stat(p.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
 }
 
+
+// ---------------------------------------------------------------------------------------------
+// vectors.npz as np.savez writes it: a zip of stored (uncompressed) .npy members, read through
+// the local headers (zip64 sizes allowed), CRC-32 checked. Only little-endian u1/b1/i4/i8
+// C-order arrays occur in a vector set.
+struct NpyArray {
+    std::string descr;
+    std::vector<long long> shape;
+    std::string data;  // raw little-endian bytes
+    long long size() const {
+        long long n = 1;
+        for (long long d : shape) n *= d;
+        return n;
+    }
+    int64_t at(long long i) const {
+        const unsigned char *p = reinterpret_cast<const unsigned char *>(data.data());
+        if (descr == "|u1") return p[i];
+        if (descr == "|b1") return p[i];
+        uint64_t x = 0;
+        const int w = descr == "<i4" ? 4 : 8;
+        for (int k = w - 1; k >= 0; --k) x = x << 8 | p[i * w + k];
+        if (w == 4) return int64_t(int32_t(uint32_t(x)));
+        return int64_t(x);
+    }
+};
+
+inline uint32_t crc32(const std::string &d) {
+    static uint32_t table[256];
+    static bool init = false;
+    if (!init) {
+        for (uint32_t i = 0; i < 256; ++i) {
+            uint32_t c = i;
+            for (int k = 0; k < 8; ++k) c = c & 1 ? 0xedb88320u ^ (c >> 1) : c >> 1;
+            table[i] = c;
+        }
+        init = true;
+    }
+    uint32_t c = 0xffffffffu;
+    for (unsigned char b : d) c = table[(c ^ b) & 0xff] ^ (c >> 8);
+    return c ^ 0xffffffffu;
+}
+
+inline std::map<std::string, NpyArray> read_npz(const std::string &z) {
+    auto fail = [](const std::string &what) -> void { throw Error("vectors.npz: not a readable numpy archive (" + what + ")"); };
+    auto u16 = [&](size_t p) { return uint32_t((unsigned char)z[p]) | uint32_t((unsigned char)z[p + 1]) << 8; };
+    auto u32 = [&](size_t p) { return u16(p) | u16(p + 2) << 16; };
+    auto u64 = [&](size_t p) { return uint64_t(u32(p)) | uint64_t(u32(p + 4)) << 32; };
+    std::map<std::string, NpyArray> out;
+    size_t p = 0;
+    while (p + 4 <= z.size() && u32(p) == 0x04034b50u) {
+        if (p + 30 > z.size()) fail("truncated member header");
+        const uint32_t flags = u16(p + 6), method = u16(p + 8), crc = u32(p + 14);
+        uint64_t csize = u32(p + 18), usize = u32(p + 22);
+        const size_t nlen = u16(p + 26), xlen = u16(p + 28);
+        if (method != 0 || (flags & 0x9)) fail("a member is compressed, encrypted or streamed");
+        if (p + 30 + nlen + xlen > z.size()) fail("truncated member header");
+        const std::string name = z.substr(p + 30, nlen);
+        for (size_t x = p + 30 + nlen; x + 4 <= p + 30 + nlen + xlen;) {  // zip64 extra field
+            const uint32_t id = u16(x), len = u16(x + 2);
+            if (id == 1) {
+                size_t f = x + 4;
+                if (usize == 0xffffffffu && f + 8 <= x + 4 + len) usize = u64(f), f += 8;
+                if (csize == 0xffffffffu && f + 8 <= x + 4 + len) csize = u64(f);
+            }
+            x += 4 + len;
+        }
+        const size_t start = p + 30 + nlen + xlen;
+        if (csize != usize || csize > z.size() - start) fail("member " + q(name) + " is truncated");
+        const std::string data = z.substr(start, size_t(csize));
+        if (crc32(data) != crc) fail("bad CRC-32 of member " + q(name));
+        if (name.size() < 5 || name.compare(name.size() - 4, 4, ".npy") != 0) fail("member " + q(name) + " is not .npy");
+        const std::string key = name.substr(0, name.size() - 4);
+        if (out.count(key)) fail("member " + q(name) + " twice");
+        // .npy: magic, version, header length, the header dict, the data
+        if (data.size() < 10 || data.compare(0, 6, "\x93NUMPY") != 0) fail(q(name) + " is not .npy");
+        const int major = (unsigned char)data[6];
+        const size_t hl_size = major == 1 ? 2 : 4;
+        if (major < 1 || major > 3 || data.size() < 8 + hl_size) fail(q(name) + " has an unknown .npy version");
+        size_t hlen = (unsigned char)data[8] | size_t((unsigned char)data[9]) << 8;
+        if (hl_size == 4) hlen |= size_t((unsigned char)data[10]) << 16 | size_t((unsigned char)data[11]) << 24;
+        const size_t body = 8 + hl_size + hlen;
+        if (body > data.size()) fail(q(name) + " has a truncated header");
+        const std::string hdr = data.substr(8 + hl_size, hlen);
+        NpyArray a;
+        const size_t d0 = hdr.find("'descr': '");
+        const size_t s0 = hdr.find("'shape': (");
+        if (d0 == std::string::npos || s0 == std::string::npos || hdr.find("'fortran_order': False") == std::string::npos)
+            fail(q(name) + " header is not a C-order array");
+        a.descr = hdr.substr(d0 + 10, 3);
+        int item = a.descr == "|u1" || a.descr == "|b1" ? 1 : a.descr == "<i4" ? 4 : a.descr == "<i8" ? 8 : 0;
+        if (!item) item = 0;
+        const size_t s1 = hdr.find(')', s0);
+        if (s1 == std::string::npos) fail(q(name) + " header has no shape");
+        long long cur = -1, total = 1;
+        for (size_t i = s0 + 10; i < s1; ++i) {
+            const char c = hdr[i];
+            if (c >= '0' && c <= '9') {
+                cur = (cur < 0 ? 0 : cur) * 10 + (c - '0');
+                if (cur > kMaxCount) fail(q(name) + " shape is too large");
+            } else if (c == ',' || c == ' ') {
+                if (cur >= 0) a.shape.push_back(cur), total *= cur, cur = -1;
+                if (total > kMaxCount) fail(q(name) + " shape is too large");
+            } else {
+                fail(q(name) + " header has a bad shape");
+            }
+        }
+        if (cur >= 0) a.shape.push_back(cur), total *= cur;
+        if (total > kMaxCount) fail(q(name) + " shape is too large");
+        if (item && (long long)(data.size() - body) != total * item) fail(q(name) + " data size does not match its shape");
+        a.data = data.substr(body);
+        out[key] = a;
+        p = start + size_t(csize);
+    }
+    if (p + 4 > z.size() || u32(p) != 0x02014b50u) fail("no zip central directory after the members");
+    return out;
+}
+
 // ---------------------------------------------------------------------------------------------
 // A vector set: the arrays the kernels need, in their natural index order.
 struct VectorSet {
@@ -520,6 +653,7 @@ class Loader {
         check_values(v);
         check_files();
         read_hex_files(v);
+        check_npz(v);
         return v;
     }
 
@@ -527,6 +661,8 @@ class Loader {
     std::string dir_;
     Json m_;
     std::map<std::string, std::string> data_;  // every listed file, read once by check_files()
+    std::vector<int64_t> lut_;
+    long long levels_[16] = {0};
 
     [[noreturn]] static void bad(const std::string &what) { throw Error("manifest.json: " + what); }
 
@@ -607,13 +743,13 @@ class Loader {
     // The types and ranges of pymodel/vector_schema.py MANIFEST_SCHEMA.
     void check_schema(VectorSet &v) {
         v.name = str(m_, "name");
-        if (!plain_name(v.name)) bad("name '" + v.name + "' is not a plain lowercase set name");
+        if (!plain_name(v.name)) bad("name " + q(v.name) + " is not a plain lowercase set name");
         v.scheme = str(m_, "scheme");
-        if (v.scheme != "int" && v.scheme != "pot" && v.scheme != "apot" && v.scheme != "ios") bad("scheme: unknown '" + v.scheme + "'");
+        if (v.scheme != "int" && v.scheme != "pot" && v.scheme != "apot" && v.scheme != "ios") bad("scheme: unknown " + q(v.scheme));
         v.scheme_tag = str(m_, "scheme_tag");
         v.pruning = str(m_, "pruning");
         if (v.pruning != "dense" && v.pruning != "unstructured" && v.pruning != "krp" && v.pruning != "ikr")
-            bad("pruning: unknown '" + v.pruning + "'");
+            bad("pruning: unknown " + q(v.pruning));
         boolean(m_, "refit");
         boolean(m_, "stress");
         v.w_bits = int(integer(m_, "w_bits", 1, 8));
@@ -628,7 +764,7 @@ class Loader {
         for (const auto &kv : layer.obj)
             if (kv.first != "cin" && kv.first != "cout" && kv.first != "h" && kv.first != "w" && kv.first != "k" &&
                 kv.first != "stride" && kv.first != "pad")
-                bad("layer." + kv.first + ": unexpected key");
+                bad("layer: unexpected key " + q(kv.first));
         v.cin = int(integer(layer, "cin", 1, kMaxDim, "layer."));
         v.cout = int(integer(layer, "cout", 1, kMaxDim, "layer."));
         v.h = int(integer(layer, "h", 1, kMaxDim, "layer."));
@@ -642,19 +778,19 @@ class Loader {
             static const char *keys[] = {"cin_offset", "cin", "cout_offset", "cout", "y0", "h", "x0", "w"};
             for (const auto &kv : tile.obj)
                 if (std::find_if(std::begin(keys), std::end(keys), [&](const char *k) { return kv.first == k; }) == std::end(keys))
-                    bad("tile." + kv.first + ": unexpected key");
+                    bad("tile: unexpected key " + q(kv.first));
             for (const char *k : keys) integer(tile, k, 0, kMaxDim, "tile.");
         }
         numbers(m_, "wscale");
         numbers(m_, "residual");
         const Json &hx = obj(m_, "hex");
         for (const auto &kv : hx.obj) {
-            if (!known(kv.first, false)) bad("hex: unexpected entry '" + kv.first + "'");
+            if (!known(kv.first, false)) bad("hex: unexpected entry " + q(kv.first));
             const std::string ctx = "hex." + kv.first + ".";
             if (kv.second.kind != Json::Obj) bad(ctx.substr(0, ctx.size() - 1) + ": not an object");
             for (const auto &f : kv.second.obj)
                 if (f.first != "bits" && f.first != "signed" && f.first != "order" && f.first != "count")
-                    bad(ctx + f.first + ": unexpected key");
+                    bad(ctx.substr(0, ctx.size() - 1) + ": unexpected key " + q(f.first));
             integer(kv.second, "bits", 1, 64, ctx);
             boolean(kv.second, "signed", ctx);
             if (str(kv.second, "order", ctx).size() > 32) bad(ctx + "order: too long");
@@ -663,11 +799,11 @@ class Loader {
         const Json &files = obj(m_, "files");
         for (const auto &kv : files.obj) {
             // plain names from a fixed list: no path ever leaves the set folder
-            if (!known(kv.first, true)) bad("files: unexpected entry '" + kv.first + "'");
+            if (!known(kv.first, true)) bad("files: unexpected entry " + q(kv.first));
             const std::string ctx = "files." + kv.first + ".";
             if (kv.second.kind != Json::Obj) bad(ctx.substr(0, ctx.size() - 1) + ": not an object");
             for (const auto &f : kv.second.obj)
-                if (f.first != "sha256" && f.first != "bytes") bad(ctx + f.first + ": unexpected key");
+                if (f.first != "sha256" && f.first != "bytes") bad(ctx.substr(0, ctx.size() - 1) + ": unexpected key " + q(f.first));
             if (!sha_text(str(kv.second, "sha256", ctx))) bad(ctx + "sha256: not 64 lowercase hex digits");
             integer(kv.second, "bytes", 0, kMaxFileBytes, ctx);
         }
@@ -707,7 +843,7 @@ class Loader {
                                           : wb == 4;
         if (!fmt_ok) bad("unsupported code format " + s + " w_bits=" + std::to_string(wb));
         const std::string tag = s == "ios" ? "ios4" : s + std::to_string(wb);
-        if (v.scheme_tag != tag) bad("scheme_tag '" + v.scheme_tag + "' does not match scheme/w_bits ('" + tag + "')");
+        if (v.scheme_tag != tag) bad("scheme_tag " + q(v.scheme_tag) + " does not match scheme/w_bits (" + q(tag) + ")");
         for (const char *key : {"wscale", "residual"}) {
             const Json &a = req(m_, key, "");
             if ((long long)a.arr.size() != v.cout)
@@ -762,6 +898,100 @@ class Loader {
         }
     }
 
+
+    // vectors.npz holds exactly the expected arrays, equal to the hex files, and the rules that
+    // only it can show (pymodel.vectors._load_npz / _check_semantics): wint decodes from wcode,
+    // is 0 where mask is False, the KRP/IKR masks follow the indices, acc is the convolution.
+    void check_npz(const VectorSet &v) {
+        std::map<std::string, NpyArray> z = read_npz(data_.at("vectors.npz"));
+        const long long ci = v.cin, co = v.cout, h = v.h, w = v.w, hw = h * w;
+        const long long p = (long long)v.patterns.size();
+        struct Spec {
+            const char *descr;
+            std::vector<long long> shape;
+        };
+        std::map<std::string, Spec> spec = {
+            {"act", {"|u1", {ci, h, w}}},          {"wcode", {"|u1", {co, ci, 3, 3}}}, {"wint", {"<i4", {co, ci, 3, 3}}},
+            {"mask", {"|b1", {co, ci, 3, 3}}},     {"bias", {"<i4", {co}}},            {"shift", {"|u1", {co}}},
+            {"level_desc", {"|u1", {16}}},         {"levels", {"<i4", {16}}},          {"lut", {"<i4", {1LL << v.a_bits, 16}}},
+            {"acc", {"<i8", {co, h, w}}},          {"out", {"|u1", {co, h, w}}}};
+        if (v.pruning == "krp") spec["row_idx"] = {"|u1", {co, ci}};
+        if (v.pruning == "ikr") {
+            spec["pattern_id"] = {"|u1", {co, ci}};
+            spec["patterns"] = {"|b1", {p, 3, 3}};
+        }
+        for (const auto &kv : spec)
+            if (!z.count(kv.first)) throw Error("vectors.npz: missing array " + q(kv.first));
+        for (const auto &kv : z) {
+            if (!spec.count(kv.first)) throw Error("vectors.npz: unexpected array " + q(kv.first) + " for pruning " + q(v.pruning));
+            const Spec &sp = spec.at(kv.first);
+            if (kv.second.descr != sp.descr) throw Error("vectors.npz: " + q(kv.first) + " has dtype " + q(kv.second.descr) + ", expected " + sp.descr);
+            if (kv.second.shape != sp.shape) throw Error("vectors.npz: " + q(kv.first) + " has the wrong shape");
+        }
+        auto same = [&](const std::string &key, long long n, const std::function<int64_t(long long)> &want) {
+            const NpyArray &a = z.at(key);
+            for (long long i = 0; i < n; ++i)
+                if (a.at(i) != want(i))
+                    throw Error("vectors.npz: " + q(key) + " element " + std::to_string(i) + " is " + std::to_string(a.at(i)) +
+                                ", the hex files give " + std::to_string(want(i)) + " (hex files and npz disagree)");
+        };
+        const NpyArray &mask = z.at("mask");
+        for (long long i = 0; i < mask.size(); ++i)
+            if (mask.at(i) > 1) throw Error("vectors.npz: 'mask' holds a bool other than 0/1");
+        same("act", ci * hw, [&](long long i) { return v.act[i]; });
+        same("wcode", co * ci * 9, [&](long long i) { return v.wcode[i]; });
+        same("bias", co, [&](long long i) { return v.bias[i]; });
+        same("shift", co, [&](long long i) { return v.shift[i]; });
+        same("level_desc", 16, [&](long long i) { return v.level_desc[i]; });
+        same("levels", 16, [&](long long i) { return levels_[i]; });
+        same("lut", 16LL << v.a_bits, [&](long long i) { return lut_[i]; });
+        same("acc", co * hw, [&](long long i) { return v.acc[i]; });
+        same("out", co * hw, [&](long long i) { return v.out[i]; });
+        if (v.pruning == "krp") {
+            same("row_idx", co * ci, [&](long long i) { return v.row_idx[i]; });
+            same("mask", co * ci * 9, [&](long long i) { return int64_t(i % 9 / 3 == v.row_idx[i / 9]); });
+        }
+        if (v.pruning == "ikr") {
+            same("pattern_id", co * ci, [&](long long i) { return v.pattern_id[i]; });
+            same("patterns", p * 9, [&](long long i) { return int64_t(v.patterns[i / 9] >> (i % 9) & 1); });
+            same("mask", co * ci * 9, [&](long long i) { return int64_t(v.patterns[v.pattern_id[i / 9]] >> (i % 9) & 1); });
+        }
+        // wint = decode(wcode) (pymodel.codes.decode), 0 where pruned
+        const int wb = v.w_bits, e1 = v.exp1_bits, e2 = v.exp2_bits;
+        auto term = [](long long sign, long long mag) -> long long {
+            const long long val = mag ? 1LL << (mag - 1) : 0;
+            return sign ? -val : val;
+        };
+        auto decode = [&](long long c) -> long long {
+            if (v.scheme == "int") return c >= (1LL << (wb - 1)) ? c - (1LL << wb) : c;
+            if (v.scheme == "pot") return term(c >> e1, c & ((1LL << e1) - 1));
+            if (v.scheme == "apot") {
+                const long long lo = c & ((1LL << (e2 + 1)) - 1), hi = c >> (e2 + 1);
+                return term(hi >> e1, hi & ((1LL << e1) - 1)) + term(lo >> e2, lo & ((1LL << e2) - 1));
+            }
+            return levels_[c];
+        };
+        std::vector<int32_t> wint(size_t(co * ci * 9));
+        for (long long i = 0; i < co * ci * 9; ++i) wint[i] = int32_t(decode(v.wcode[i]));
+        same("wint", co * ci * 9, [&](long long i) { return wint[i]; });
+        for (long long i = 0; i < co * ci * 9; ++i)
+            if (!mask.at(i) && wint[i]) throw Error("vectors.npz: 'wint' has non-zero weights at pruned ('mask' False) positions");
+        // acc = conv3x3(act, wint), zero padding (the kernels' reference; = check_acc in Python)
+        std::vector<int64_t> acc(size_t(co * hw), 0);
+        for (long long o = 0; o < co; ++o)
+            for (long long c = 0; c < ci; ++c)
+                for (int t = 0; t < 9; ++t) {
+                    const int64_t wt = wint[(o * ci + c) * 9 + t];
+                    if (!wt) continue;
+                    const int dy = t / 3 - 1, dx = t % 3 - 1;
+                    for (long long y = std::max(0LL, -(long long)dy); y < std::min(h, h - dy); ++y)
+                        for (long long x = std::max(0LL, -(long long)dx); x < std::min(w, w - dx); ++x)
+                            acc[o * hw + y * w + x] += wt * v.act[c * hw + (y + dy) * w + (x + dx)];
+                }
+        for (long long i = 0; i < co * hw; ++i)
+            if (acc[i] != v.acc[i]) throw Error("acc.hex: line " + std::to_string(i + 1) + ": not the convolution of act and the decoded wcode");
+    }
+
     const Json &hex_spec(const std::string &file) { return obj(obj(m_, "hex"), file, "hex."); }
 
     static int ios_mant_ok(int d) {
@@ -793,7 +1023,8 @@ class Loader {
         v.bias = hex("bias.hex", 32, true, co);
         v.shift = narrow<uint8_t>(hex("shift.hex", 8, false, co));
         v.level_desc = narrow<uint8_t>(hex("levels.hex", 8, false, 16));
-        const std::vector<int64_t> lut = hex("lut.hex", 32, true, 16LL << v.a_bits);
+        lut_ = hex("lut.hex", 32, true, 16LL << v.a_bits);
+        const std::vector<int64_t> &lut = lut_;
         v.acc = hex("acc.hex", v.acc_bits > 32 ? v.acc_bits : 32, true, co * hw);
         v.out = narrow<uint8_t>(hex("out.hex", 8, false, co * hw));
 
@@ -802,9 +1033,9 @@ class Loader {
         long long max_w = 0;
         for (int j = 0; j < 16; ++j) {
             const int d = v.level_desc[j];
-            if (!ios && d) throw Error("levels.hex: level descriptors must be zeros for scheme '" + v.scheme + "'");
+            if (!ios && d) throw Error("levels.hex: level descriptors must be zeros for scheme " + q(v.scheme));
             if (ios && !ios_mant_ok(d)) throw Error("levels.hex: line " + std::to_string(j + 1) + ": ios mantissa not in 0,1,3,5,7");
-            levels[j] = ios ? level_value(d) : 0;
+            levels[j] = levels_[j] = ios ? level_value(d) : 0;
             max_w = std::max(max_w, std::llabs(levels[j]));
         }
         for (long long x = 0; x < (1LL << v.a_bits); ++x)
@@ -893,7 +1124,7 @@ class Loader {
                 const char c = data[i];
                 const int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
                 if (d < 0)
-                    throw Error(file + " line " + std::to_string(line + 1) + ": '" + data.substr(p, digits) + "' is not lowercase hex");
+                    throw Error(file + " line " + std::to_string(line + 1) + ": " + q(data.substr(p, digits)) + " is not lowercase hex");
                 x = x << 4 | uint64_t(d);
             }
             if (bits < 64 && (x >> bits))
