@@ -486,3 +486,117 @@ def test_no_read_outside_the_set(case: str, base_sets, cpp_reader, tmp_path):
     assert not outside, f"c++ opened {outside}"
     if case != "manifest-symlink":  # the trace does see the reader's own opens
         assert any(Path(p).resolve().is_relative_to(d.resolve()) for p in opened), opened
+
+
+# ----------------------------------------------------------------------------- fuzz
+
+FUZZ_EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "60"))  # per fuzz test; ~0.1 s each
+FUZZ = settings(max_examples=FUZZ_EXAMPLES, deadline=None, derandomize=True, database=None,
+                suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers(-(2**70), 2**70) | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=8),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner, max_size=3),
+    max_leaves=6,
+)
+
+
+def _fuzz_one(base: Path, cpp_reader: Path, mutate: Callable[[Path], None]) -> None:
+    """Both readers on a mutated copy: each accepts or refuses in one line, and they agree."""
+    import tempfile
+
+    from hypothesis import event
+
+    with tempfile.TemporaryDirectory() as tmp:
+        d = Path(tmp) / base.name
+        shutil.copytree(base, d)
+        mutate(d)
+        py, py_msg = py_verdict(d)
+        cpp, cpp_msg = cpp_verdict(cpp_reader, d)
+        event(f"python {py}, c++ {cpp}")
+        assert py in ("accept", "reject"), f"python {py}: {py_msg}"
+        assert cpp in ("accept", "reject"), f"c++ {cpp}: {cpp_msg}"
+        assert py == cpp, f"python {py} ({py_msg}) but c++ {cpp} ({cpp_msg})"
+
+
+def _paths(v, prefix=()):
+    """Every (path, value) inside a JSON value."""
+    yield prefix, v
+    items = v.items() if isinstance(v, dict) else enumerate(v) if isinstance(v, list) else ()
+    for k, x in items:
+        yield from _paths(x, (*prefix, k))
+
+
+@FUZZ
+@given(base=st.sampled_from(sorted(BASES)), data=st.data())
+def test_fuzz_manifest_values(base, data, base_sets, cpp_reader):
+    """A random field of the manifest replaced by a random JSON value (or deleted), resealed."""
+
+    def mutate(d: Path) -> None:
+        m = json.loads(text(d))
+        paths = [p for p, _ in _paths(m) if p and p != ("manifest_sha256",)]
+        path = data.draw(st.sampled_from(paths))
+        parent = m
+        for k in path[:-1]:
+            parent = parent[k]
+        if isinstance(parent, dict) and data.draw(st.booleans()):
+            del parent[path[-1]]
+        else:
+            parent[path[-1]] = data.draw(JSON_VALUES)
+        body = json.dumps(m).encode()
+        digest = hashlib.sha256(canonical_text(body)).hexdigest()
+        m["manifest_sha256"] = digest
+        (d / "manifest.json").write_text(json.dumps(m))
+
+    _fuzz_one(base_sets[base], cpp_reader, mutate)
+
+
+@FUZZ
+@given(base=st.sampled_from(sorted(BASES)), data=st.data())
+def test_fuzz_manifest_bytes(base, data, base_sets, cpp_reader):
+    """Random byte edits of manifest.json, resealed when the result still parses."""
+
+    def mutate(d: Path) -> None:
+        raw = bytearray((d / "manifest.json").read_bytes())
+        for _ in range(data.draw(st.integers(1, 4))):
+            i = data.draw(st.integers(0, len(raw) - 1))
+            op = data.draw(st.sampled_from(["set", "delete", "insert"]))
+            b = data.draw(st.sampled_from([*b'{}[]",:0123456789-.eE \\nu', 0x00, 0x7f, 0xc3, 0xe9, 0xff]))
+            if op == "set":
+                raw[i] = b
+            elif op == "delete":
+                del raw[i]
+            else:
+                raw.insert(i, b)
+        try:
+            digest = hashlib.sha256(canonical_text(bytes(raw))).hexdigest()
+            raw = re.sub(rb'"manifest_sha256": *"[0-9a-f]{64}"', f'"manifest_sha256": "{digest}"'.encode(), bytes(raw))
+        except (ValueError, RecursionError):
+            pass  # not JSON any more: both readers must say so
+        (d / "manifest.json").write_bytes(bytes(raw))
+
+    _fuzz_one(base_sets[base], cpp_reader, mutate)
+
+
+@FUZZ
+@given(base=st.sampled_from(sorted(BASES)), data=st.data())
+def test_fuzz_hex_files(base, data, base_sets, cpp_reader):
+    """Random byte edits of one hex file, every hash resealed (only the content checks can tell)."""
+
+    def mutate(d: Path) -> None:
+        name = data.draw(st.sampled_from(sorted(p.name for p in d.glob("*.hex"))))
+        raw = bytearray((d / name).read_bytes())
+        for _ in range(data.draw(st.integers(1, 3))):
+            i = data.draw(st.integers(0, len(raw) - 1))
+            op = data.draw(st.sampled_from(["set", "delete", "insert"]))
+            b = data.draw(st.sampled_from(list(b"0123456789abcdefABCDEF\n\r g")))
+            if op == "set":
+                raw[i] = b
+            elif op == "delete":
+                del raw[i]
+            else:
+                raw.insert(i, b)
+        (d / name).write_bytes(bytes(raw))
+        reseal(d)
+
+    _fuzz_one(base_sets[base], cpp_reader, mutate)
