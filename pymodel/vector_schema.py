@@ -34,9 +34,29 @@ MANIFEST_SCHEMA = {
     "title": "conv-vectors manifest.json, version 2",
     "type": "object",
     "required": [
-        "format", "version", "name", "scheme", "scheme_tag", "pruning", "refit", "w_bits", "exp1_bits",
-        "exp2_bits", "a_bits", "acc_bits", "layer", "tile", "stress", "wscale", "residual", "hex", "files",
-        "weights_source", "activations_source", "seed", "manifest_sha256",
+        "format",
+        "version",
+        "name",
+        "scheme",
+        "scheme_tag",
+        "pruning",
+        "refit",
+        "w_bits",
+        "exp1_bits",
+        "exp2_bits",
+        "a_bits",
+        "acc_bits",
+        "layer",
+        "tile",
+        "stress",
+        "wscale",
+        "residual",
+        "hex",
+        "files",
+        "weights_source",
+        "activations_source",
+        "seed",
+        "manifest_sha256",
     ],  # fmt: skip
     "properties": {
         "format": {"const": "conv-vectors"},
@@ -60,8 +80,13 @@ MANIFEST_SCHEMA = {
             "required": ["cin", "cout", "h", "w", "k", "stride", "pad"],
             "additionalProperties": False,
             "properties": {
-                "cin": _DIM, "cout": _DIM, "h": _DIM, "w": _DIM,
-                "k": _int(3, 3), "stride": _int(1, 1), "pad": _int(1, 1),
+                "cin": _DIM,
+                "cout": _DIM,
+                "h": _DIM,
+                "w": _DIM,
+                "k": _int(3, 3),
+                "stride": _int(1, 1),
+                "pad": _int(1, 1),
             },  # fmt: skip
         },
         "tile": {
@@ -119,15 +144,36 @@ MANIFEST_SCHEMA = {
 _INDEX_ENTRY = {
     "type": "object",
     "required": [
-        "name", "path", "scheme", "scheme_tag", "pruning", "refit", "a_bits", "w_bits", "acc_bits", "layer",
-        "tile", "stress",
+        "name",
+        "path",
+        "scheme",
+        "scheme_tag",
+        "pruning",
+        "refit",
+        "a_bits",
+        "w_bits",
+        "acc_bits",
+        "layer",
+        "tile",
+        "stress",
     ],  # fmt: skip
     "properties": {
         "path": {"type": "string", "pattern": SET_NAME_PATTERN},
         **{
             k: MANIFEST_SCHEMA["properties"][k]
-            for k in ("name", "scheme", "scheme_tag", "pruning", "refit", "a_bits", "w_bits", "acc_bits",
-                      "layer", "tile", "stress")
+            for k in (
+                "name",
+                "scheme",
+                "scheme_tag",
+                "pruning",
+                "refit",
+                "a_bits",
+                "w_bits",
+                "acc_bits",
+                "layer",
+                "tile",
+                "stress",
+            )
         },  # fmt: skip
     },
 }

@@ -51,7 +51,16 @@ def cpp_reader() -> Path:
     if not out.is_file():
         out.parent.mkdir(parents=True, exist_ok=True)
         tmp = out.with_suffix(f".{os.getpid()}.tmp")
-        cmd = ["g++", "-O2", "-std=c++14", "-Wall", "-Wextra", "-Werror", f"-I{CHECK_SRC.parent}", str(CHECK_SRC)]
+        cmd = [
+            "g++",
+            "-O2",
+            "-std=c++14",
+            "-Wall",
+            "-Wextra",
+            "-Werror",
+            f"-I{CHECK_SRC.parent}",
+            str(CHECK_SRC),
+        ]
         proc = subprocess.run([*cmd, "-o", str(tmp)], capture_output=True, text=True)
         if proc.returncode:
             pytest.fail(f"g++ failed on {CHECK_SRC}:\n{proc.stderr[-3000:]}")
@@ -69,15 +78,21 @@ def cpp_verdict(exe: Path, d: Path, trace: Path | None = None) -> tuple[str, str
     if trace is not None:
         cmd = ["strace", "-f", "-qq", "-e", "trace=open,openat,stat,lstat,newfstatat", "-o", str(trace), *cmd]
     try:
-        proc = subprocess.run(cmd, capture_output=True, text=True, errors="replace", timeout=READER_TIMEOUT_S,
-                              preexec_fn=None if trace else _limit_memory)
+        proc = subprocess.run(
+            cmd,
+            capture_output=True,
+            text=True,
+            errors="replace",
+            timeout=READER_TIMEOUT_S,
+            preexec_fn=None if trace else _limit_memory,
+        )
     except subprocess.TimeoutExpired:
         return "crash: timeout", ""
     if proc.returncode == 0 and proc.stdout.startswith("ok "):
         return "accept", ""
     lines = proc.stderr.splitlines()
     if proc.returncode == 2 and len(lines) == 1 and lines[0].startswith(f"error: {d}: "):
-        return "reject", lines[0][len(f"error: {d}: "):]
+        return "reject", lines[0][len(f"error: {d}: ") :]
     return f"crash: exit {proc.returncode}", proc.stderr[-500:]
 
 
@@ -174,7 +189,8 @@ def edit_only(fn: Callable[[dict], None]) -> Callable[[Path], None]:
         fn(m)
         body = {k: v for k, v in m.items() if k != "manifest_sha256"}
         m["manifest_sha256"] = hashlib.sha256(
-            json.dumps(body, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+            json.dumps(body, sort_keys=True, separators=(",", ":")).encode()
+        ).hexdigest()
         (d / "manifest.json").write_text(json.dumps(m))
 
     return apply
@@ -236,7 +252,8 @@ def listed_outside(name: str, target: str) -> Callable[[Path], None]:
         m["files"][name] = {"sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data)}
         body = {k: v for k, v in m.items() if k != "manifest_sha256"}
         m["manifest_sha256"] = hashlib.sha256(
-            json.dumps(body, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+            json.dumps(body, sort_keys=True, separators=(",", ":")).encode()
+        ).hexdigest()
         (d / "manifest.json").write_text(json.dumps(m))
 
     return apply
@@ -317,29 +334,68 @@ CASES: dict[str, tuple[str, Callable[[Path], None], str]] = {
     # valid controls
     "control-as-exported": ("krp", lambda d: None, "accept"),
     "control-reformatted-manifest": ("ikr", reformatted, "accept"),
-    "control-utf8-text": ("dense", edit_text('"activations_source": "', '"activations_source": "caf\u00e9 \u6f22 \U0001f600 '), "accept"),
-    "control-escaped-unicode": ("dense", edit_text('"activations_source": "', '"activations_source": "caf\\u00e9 \\ud83d\\ude00 \\/ '),
-                                "accept"),
+    "control-utf8-text": (
+        "dense",
+        edit_text('"activations_source": "', '"activations_source": "caf\u00e9 \u6f22 \U0001f600 '),
+        "accept",
+    ),
+    "control-escaped-unicode": (
+        "dense",
+        edit_text('"activations_source": "', '"activations_source": "caf\\u00e9 \\ud83d\\ude00 \\/ '),
+        "accept",
+    ),
     "control-depth-at-limit": ("krp", nested(S.MAX_JSON_DEPTH), "accept"),
     # manifest syntax, encoding, limits
     "manifest-empty": ("dense", raw_manifest(b""), "reject"),
     "manifest-not-json": ("dense", raw_manifest(b"{oops"), "reject"),
     "manifest-array": ("dense", raw_manifest(b"[]"), "reject"),
-    "manifest-bom": ("dense", lambda d: (d / "manifest.json").write_bytes(b"\xef\xbb\xbf" + text(d).encode()),
-                     "reject"),
-    "manifest-latin1-byte": ("dense", lambda d: (d / "manifest.json").write_bytes(
-        text(d).encode().replace(b'"activations_source": "', b'"activations_source": "caf\xe9')), "reject"),
-    "manifest-nested-200000": ("dense", lambda d: (d / "manifest.json").write_text(
-        text(d)[:-2] + ', "x": ' + "[" * 200_000 + "]" * 200_000 + "}"), "reject"),
+    "manifest-bom": (
+        "dense",
+        lambda d: (d / "manifest.json").write_bytes(b"\xef\xbb\xbf" + text(d).encode()),
+        "reject",
+    ),
+    "manifest-latin1-byte": (
+        "dense",
+        lambda d: (d / "manifest.json").write_bytes(
+            text(d).encode().replace(b'"activations_source": "', b'"activations_source": "caf\xe9')
+        ),
+        "reject",
+    ),
+    "manifest-nested-200000": (
+        "dense",
+        lambda d: (d / "manifest.json").write_text(
+            text(d)[:-2] + ', "x": ' + "[" * 200_000 + "]" * 200_000 + "}"
+        ),
+        "reject",
+    ),
     "manifest-depth-over-limit": ("krp", nested(S.MAX_JSON_DEPTH + 1), "reject"),
-    "manifest-duplicate-key": ("dense", edit_text('"a_bits": 8', '"a_bits": 8, "a_bits": 8', seal=False), "reject"),
+    "manifest-duplicate-key": (
+        "dense",
+        edit_text('"a_bits": 8', '"a_bits": 8, "a_bits": 8', seal=False),
+        "reject",
+    ),
     "manifest-nan": ("dense", edit_text('"residual": [', '"residual": [NaN, ', seal=False), "reject"),
     "manifest-infinity": ("dense", edit_text('"wscale": [', '"wscale": [Infinity, ', seal=False), "reject"),
-    "manifest-1e400": ("dense", lambda d: seal_text(d, re.sub(r'"wscale": \[[^,\]]+', '"wscale": [1e400', text(d))),
-                       "reject"),
-    "manifest-lone-surrogate": ("dense", edit_text('"activations_source": "', '"activations_source": "\\ud800'), "reject"),
-    "manifest-control-char": ("dense", edit_text('"activations_source": "', '"activations_source": "\x01', seal=False), "reject"),
-    "manifest-bad-escape": ("dense", edit_text('"activations_source": "', '"activations_source": "\\q', seal=False), "reject"),
+    "manifest-1e400": (
+        "dense",
+        lambda d: seal_text(d, re.sub(r'"wscale": \[[^,\]]+', '"wscale": [1e400', text(d))),
+        "reject",
+    ),
+    "manifest-lone-surrogate": (
+        "dense",
+        edit_text('"activations_source": "', '"activations_source": "\\ud800'),
+        "reject",
+    ),
+    "manifest-control-char": (
+        "dense",
+        edit_text('"activations_source": "', '"activations_source": "\x01', seal=False),
+        "reject",
+    ),
+    "manifest-bad-escape": (
+        "dense",
+        edit_text('"activations_source": "', '"activations_source": "\\q', seal=False),
+        "reject",
+    ),
     "manifest-leading-zero": ("dense", edit_text('"seed": 0', '"seed": 00', seal=False), "reject"),
     "manifest-over-size-limit": ("dense", huge_manifest, "reject"),
     "manifest-symlink": ("dense", symlink_outside("manifest.json"), "reject"),
@@ -374,9 +430,19 @@ CASES: dict[str, tuple[str, Callable[[Path], None], str]] = {
     "stress-string": ("dense", edit(lambda m: m.update(stress="yes")), "reject"),
     "refit-int": ("dense", edit(lambda m: m.update(refit=1)), "reject"),
     "tile-missing-key": ("dense", edit(lambda m: m.update(tile={k: 0 for k in S.TILE_KEYS[:-1]})), "reject"),
-    "tile-dims-differ": ("dense", edit(lambda m: m.update(
-        tile={**{k: 0 for k in S.TILE_KEYS}, **{k: m["layer"][k] for k in ("cin", "cout", "h")}, "w": 9})),
-                         "reject"),
+    "tile-dims-differ": (
+        "dense",
+        edit(
+            lambda m: m.update(
+                tile={
+                    **{k: 0 for k in S.TILE_KEYS},
+                    **{k: m["layer"][k] for k in ("cin", "cout", "h")},
+                    "w": 9,
+                }
+            )
+        ),
+        "reject",
+    ),
     "seed-negative": ("dense", edit(lambda m: m.update(seed=-1)), "reject"),
     "missing-weights_source": ("dense", edit(lambda m: m.pop("weights_source")), "reject"),
     "acc_bits-wrong": ("dense", edit(lambda m: m.update(acc_bits=m["acc_bits"] + 1)), "reject"),
@@ -385,13 +451,23 @@ CASES: dict[str, tuple[str, Callable[[Path], None], str]] = {
     "hex-bits-wrong": ("dense", edit(lambda m: m["hex"]["act.hex"].update(bits=7)), "reject"),
     "hex-signed-wrong": ("dense", edit(lambda m: m["hex"]["bias.hex"].update(signed=False)), "reject"),
     "hex-order-wrong": ("dense", edit(lambda m: m["hex"]["act.hex"].update(order="ci,y,x")), "reject"),
-    "hex-count-wrong": ("dense", edit(lambda m: m["hex"]["out.hex"].update(count=m["hex"]["out.hex"]["count"] + 1)),
-                        "reject"),
-    "hex-entry-foreign": ("dense", edit(lambda m: m["hex"].update({"rowidx.hex": m["hex"]["shift.hex"]})), "reject"),
+    "hex-count-wrong": (
+        "dense",
+        edit(lambda m: m["hex"]["out.hex"].update(count=m["hex"]["out.hex"]["count"] + 1)),
+        "reject",
+    ),
+    "hex-entry-foreign": (
+        "dense",
+        edit(lambda m: m["hex"].update({"rowidx.hex": m["hex"]["shift.hex"]})),
+        "reject",
+    ),
     # the listed files
     "file-missing": ("krp", lambda d: (d / "rowidx.hex").unlink(), "reject"),
-    "file-sha-mismatch": ("dense", lambda d: (d / "out.hex").write_text((d / "out.hex").read_text()[::-1]),
-                          "reject"),
+    "file-sha-mismatch": (
+        "dense",
+        lambda d: (d / "out.hex").write_text((d / "out.hex").read_text()[::-1]),
+        "reject",
+    ),
     "file-size-mismatch": ("dense", lambda d: (d / "acc.hex").write_text("0\n"), "reject"),
     "file-symlink-outside": ("dense", symlink_outside("act.hex"), "reject"),
     "file-dev-zero": ("dense", replace_by("act.hex", lambda p: p.symlink_to("/dev/zero")), "reject"),
@@ -402,8 +478,11 @@ CASES: dict[str, tuple[str, Callable[[Path], None], str]] = {
     "hex-2bit-out-of-range": ("krp", hex_lines("rowidx.hex", set_line(0, "3")), "reject"),
     "hex-4bit-digit-too-wide": ("dense", hex_lines("wcode.hex", set_line(0, "f0")), "reject"),
     "hex-crlf": ("dense", hex_lines("shift.hex", lambda ls: ls, end="\r\n"), "reject"),
-    "hex-no-final-newline": ("dense", lambda d: ((d / "out.hex").write_bytes((d / "out.hex").read_bytes()[:-1]),
-                                                 reseal(d)), "reject"),
+    "hex-no-final-newline": (
+        "dense",
+        lambda d: ((d / "out.hex").write_bytes((d / "out.hex").read_bytes()[:-1]), reseal(d)),
+        "reject",
+    ),
     "hex-line-missing": ("dense", hex_lines("act.hex", lambda ls: ls[:-1]), "reject"),
     "hex-line-extra": ("dense", hex_lines("act.hex", lambda ls: [*ls, ls[0]]), "reject"),
     "hex-non-hex": ("dense", hex_lines("act.hex", set_line(2, "zz")), "reject"),
@@ -439,8 +518,16 @@ def test_both_readers_same_verdict(case: str, base_sets, cpp_reader, tmp_path):
 
 
 NAMES_FILE = re.compile(r"^(manifest\.json|vectors\.npz|[a-z]+\.hex)( line \d+)?: \S")
-OUTSIDE_CASES = ["files-parent-path", "files-absolute-path", "files-sibling-path", "files-extra-name",
-                 "file-symlink-outside", "file-dev-zero", "file-fifo", "manifest-symlink"]
+OUTSIDE_CASES = [
+    "files-parent-path",
+    "files-absolute-path",
+    "files-sibling-path",
+    "files-extra-name",
+    "file-symlink-outside",
+    "file-dev-zero",
+    "file-fifo",
+    "manifest-symlink",
+]
 
 
 class _OpenLog:
@@ -481,8 +568,11 @@ def test_no_read_outside_the_set(case: str, base_sets, cpp_reader, tmp_path):
     assert verdict == "reject", msg
     calls = re.findall(r'(open|openat)\((?:AT_FDCWD, )?"([^"]+)"', trace.read_text())
     opened = [p for call, p in calls if not re.match(r"/(etc/ld\.so|lib|usr/lib|usr/local/lib|proc/self)", p)]
-    outside = [p for p in opened if not Path(p).resolve().is_relative_to(d.resolve())
-               and not Path(p).resolve() == cpp_reader.resolve()]
+    outside = [
+        p
+        for p in opened
+        if not Path(p).resolve().is_relative_to(d.resolve()) and not Path(p).resolve() == cpp_reader.resolve()
+    ]
     assert not outside, f"c++ opened {outside}"
     if case != "manifest-symlink":  # the trace does see the reader's own opens
         assert any(Path(p).resolve().is_relative_to(d.resolve()) for p in opened), opened
@@ -491,10 +581,18 @@ def test_no_read_outside_the_set(case: str, base_sets, cpp_reader, tmp_path):
 # ----------------------------------------------------------------------------- fuzz
 
 FUZZ_EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "60"))  # per fuzz test; ~0.1 s each
-FUZZ = settings(max_examples=FUZZ_EXAMPLES, deadline=None, derandomize=True, database=None,
-                suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+FUZZ = settings(
+    max_examples=FUZZ_EXAMPLES,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 JSON_VALUES = st.recursive(
-    st.none() | st.booleans() | st.integers(-(2**70), 2**70) | st.floats(allow_nan=False, allow_infinity=False)
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**70), 2**70)
+    | st.floats(allow_nan=False, allow_infinity=False)
     | st.text(max_size=8),
     lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner, max_size=3),
     max_leaves=6,
@@ -561,7 +659,7 @@ def test_fuzz_manifest_bytes(base, data, base_sets, cpp_reader):
         for _ in range(data.draw(st.integers(1, 4))):
             i = data.draw(st.integers(0, len(raw) - 1))
             op = data.draw(st.sampled_from(["set", "delete", "insert"]))
-            b = data.draw(st.sampled_from([*b'{}[]",:0123456789-.eE \\nu', 0x00, 0x7f, 0xc3, 0xe9, 0xff]))
+            b = data.draw(st.sampled_from([*b'{}[]",:0123456789-.eE \\nu', 0x00, 0x7F, 0xC3, 0xE9, 0xFF]))
             if op == "set":
                 raw[i] = b
             elif op == "delete":
@@ -570,7 +668,9 @@ def test_fuzz_manifest_bytes(base, data, base_sets, cpp_reader):
                 raw.insert(i, b)
         try:
             digest = hashlib.sha256(canonical_text(bytes(raw))).hexdigest()
-            raw = re.sub(rb'"manifest_sha256": *"[0-9a-f]{64}"', f'"manifest_sha256": "{digest}"'.encode(), bytes(raw))
+            raw = re.sub(
+                rb'"manifest_sha256": *"[0-9a-f]{64}"', f'"manifest_sha256": "{digest}"'.encode(), bytes(raw)
+            )
         except (ValueError, RecursionError):
             pass  # not JSON any more: both readers must say so
         (d / "manifest.json").write_bytes(bytes(raw))
