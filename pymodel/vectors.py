@@ -597,6 +597,14 @@ def _read_manifest(path: Path) -> dict:
     return manifest
 
 
+def read_manifest(path: str | Path) -> dict:
+    """A set's manifest.json, checked (strict JSON, schema, content hash) but without reading
+    the data files: what tools that select sets by their manifest fields need."""
+    manifest = _read_manifest(Path(path))
+    _check_manifest_values(manifest)
+    return manifest
+
+
 def read_index(out_dir: Path) -> dict:
     """index.json of an export directory, validated against INDEX_SCHEMA."""
     global _INDEX_VALIDATOR
