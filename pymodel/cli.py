@@ -35,7 +35,7 @@ TILE_SHAPES = (
 )
 # A_BITS variants (tile t32x32x8x8, no refit, activations re-quantized at that width)
 A_BITS_VARIANTS = (("int4", "dense", 4), ("ios4", "krp", 4), ("pot4", "dense", 6), ("apot6", "krp", 6))
-LAYER_CACHE_VERSION = 1
+LAYER_CACHE_VERSION = 2  # 2: entries carry a digest of their contents, verified on load
 LAYER_NAME = "VGG16 conv8 (conv4_1 / Keras block4_conv1): 256->512, 3x3, stride 1, pad 1, 28x28"
 
 
@@ -119,19 +119,29 @@ def _layer_to_npz(layer: QuantizedLayer, path: Path) -> None:
         {k: getattr(layer, k) for k in ("scheme", "pruning", "refit", "w_bits", "exp1_bits", "exp2_bits")}
     )
     tmp = path.with_suffix(".tmp.npz")
-    np.savez(tmp, _scalars=np.array(scalars), _extra=np.array(extra), **arrays)
+    digest = _layer_digest(scalars, extra, arrays)
+    np.savez(tmp, _scalars=np.array(scalars), _extra=np.array(extra), _digest=np.array(digest), **arrays)
     tmp.replace(path)
+
+
+def _layer_digest(scalars: str, extra: str, arrays: dict) -> str:
+    """What a cache entry must still hash to when it is read back (an edited entry is not used)."""
+    from . import weights
+
+    return weights.array_digest(scalars, extra, *(x for k in sorted(arrays) for x in (k, arrays[k])))
 
 
 def _layer_from_npz(path: Path) -> QuantizedLayer | None:
     try:
         with np.load(path, allow_pickle=False) as z:
             arrays = {k: z[k] for k in z.files}
-        scalars = json.loads(str(arrays.pop("_scalars")))
-        extra = json.loads(str(arrays.pop("_extra")))
-        return QuantizedLayer(**scalars, **arrays, extra=extra)
+        scalars_text, extra_text = str(arrays.pop("_scalars")), str(arrays.pop("_extra"))
+        if str(arrays.pop("_digest")) != _layer_digest(scalars_text, extra_text, arrays):
+            sys.stderr.write(f"pymodel: warning: cache entry {path} was changed: recomputing\n")
+            return None
+        return QuantizedLayer(**json.loads(scalars_text), **arrays, extra=json.loads(extra_text))
     except (OSError, ValueError, KeyError, TypeError):
-        return None  # unreadable cache entry: recompute
+        return None  # unreadable (or pre-digest) cache entry: recompute
 
 
 def cached_layer(

@@ -292,3 +292,20 @@ def test_export_dir_with_a_hostile_manifest_is_left_to_check(tmp_path):
     assert bad.is_dir()
     with pytest.raises(V.VectorFormatError, match="nested deeper than 8 levels"):
         V.load_vectors(bad)
+
+
+def test_layer_cache_entry_is_verified_on_load(tmp_path, capsys):
+    """An edited cached layer (issue 12 item 5: conv8 negated in the cache) is not used."""
+    layer = random_layer("pot", "krp", 4, 3)
+    path = tmp_path / "entry.npz"
+    cli._layer_to_npz(layer, path)
+    back = cli._layer_from_npz(path)
+    np.testing.assert_array_equal(back.codes, layer.codes)
+    assert back.name == layer.name
+    with np.load(path, allow_pickle=False) as z:
+        arrays = {k: z[k] for k in z.files}
+    arrays["wint"] = -arrays["wint"]
+    np.savez(path, **arrays)
+    capsys.readouterr()
+    assert cli._layer_from_npz(path) is None
+    assert capsys.readouterr().err == f"pymodel: warning: cache entry {path} was changed: recomputing\n"
