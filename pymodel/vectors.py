@@ -533,7 +533,7 @@ def _canonical(v, top: bool = False) -> str:
     if v is True or v is False or v is None:
         return json.dumps(v)
     if isinstance(v, _Obj):
-        pairs = sorted((k, x) for k, x in v if not (top and k == "manifest_sha256"))
+        pairs = sorted(((k, x) for k, x in v if not (top and k == "manifest_sha256")), key=lambda kx: kx[0])
         return "{" + ",".join(json.dumps(k) + ":" + _canonical(x) for k, x in pairs) + "}"
     return "[" + ",".join(_canonical(x) for x in v) + "]"
 
