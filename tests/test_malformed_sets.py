@@ -333,6 +333,8 @@ def pattern_library_short(d: Path) -> None:
 CASES: dict[str, tuple[str, Callable[[Path], None], str]] = {
     # valid controls
     "control-as-exported": ("krp", lambda d: None, "accept"),
+    "control-unstructured-as-exported": ("unstructured", lambda d: None, "accept"),
+    "control-dense-as-exported": ("dense", lambda d: None, "accept"),
     "control-reformatted-manifest": ("ikr", reformatted, "accept"),
     "control-utf8-text": (
         "dense",
