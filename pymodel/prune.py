@@ -16,6 +16,12 @@ import numpy as np
 DEFAULT_UNSTRUCTURED_AMOUNT = 2.0 / 3.0  # same density (1/3) as KRP with one row
 
 
+def _check_int(what: str, value) -> int:
+    if not isinstance(value, (int, np.integer)) or isinstance(value, bool):
+        raise ValueError(f"{what} must be an integer, got {value!r}")
+    return int(value)
+
+
 def _check_weight(w: np.ndarray) -> np.ndarray:
     w = np.asarray(w)
     if w.ndim != 4 or w.shape[2:] != (3, 3):
@@ -28,7 +34,7 @@ def _check_weight(w: np.ndarray) -> np.ndarray:
 def unstructured_mask(w: np.ndarray, amount: float = DEFAULT_UNSTRUCTURED_AMOUNT) -> np.ndarray:
     """Keep the largest-|w| weights of the layer; prune round(amount * size) of them."""
     w = _check_weight(w)
-    if not 0.0 <= amount < 1.0:
+    if not isinstance(amount, (int, float, np.floating)) or not 0.0 <= amount < 1.0:
         raise ValueError(f"amount (fraction pruned) must be in [0, 1), got {amount}")
     n_prune = int(round(amount * w.size))
     order = np.argsort(np.abs(w).ravel(), kind="stable")
@@ -43,6 +49,7 @@ def krp_mask(w: np.ndarray, k_rows: int = 1) -> tuple[np.ndarray, np.ndarray]:
     Returns (mask bool [Cout,Cin,3,3], row_idx uint8 [Cout,Cin] for k_rows=1, else
     [Cout,Cin,k_rows] ascending). Ties keep the lower row."""
     w = _check_weight(w)
+    k_rows = _check_int("k_rows", k_rows)
     if k_rows not in (1, 2, 3):
         raise ValueError(f"k_rows must be 1, 2 or 3, got {k_rows}")
     row_l1 = np.abs(w).sum(axis=3)  # [Cout, Cin, 3]
@@ -66,6 +73,7 @@ def ikr_mask(w: np.ndarray, k: int = 4, n_patterns: int = 8) -> tuple[np.ndarray
     k-subsets capturing most L1 over the layer. Each kernel then takes the library pattern that
     keeps the most L1 magnitude. Returns (mask, pattern_id uint8 [Cout,Cin], patterns bool [P,3,3])."""
     w = _check_weight(w)
+    k, n_patterns = _check_int("ikr k", k), _check_int("n_patterns", n_patterns)
     n_subsets = len(list(itertools.combinations(range(9), k))) if 1 <= k <= 8 else 0
     if not 1 <= k <= 8:
         raise ValueError(f"ikr k (taps kept per kernel) must be in 1..8, got {k}")

@@ -47,12 +47,19 @@ def make_mask(weight: np.ndarray, pruning: str, k_rows: int = 1, ikr_k: int = 4,
     density of the KRP setting (k_rows/3) so the two compare at equal weight count."""
     if pruning not in PRUNINGS:
         raise ValueError(f"unknown pruning {pruning!r}; expected one of {', '.join(PRUNINGS)}")
+    for what, value in (("k_rows", k_rows), ("ikr_k", ikr_k), ("n_patterns", n_patterns)):
+        if not isinstance(value, (int, np.integer)) or isinstance(value, bool):
+            raise ValueError(f"{what} must be an integer, got {value!r}")
     if pruning == "dense":
         return np.ones(weight.shape, bool), {}
     if pruning == "unstructured":
         density = k_rows / 3.0 if unstructured_density is None else unstructured_density
-        if not 0.0 < density <= 1.0:
-            raise ValueError(f"unstructured density must be in (0, 1], got {density}")
+        if not isinstance(density, (int, float, np.floating)) or not 0.0 < density <= 1.0:
+            raise ValueError(f"unstructured density must be in (0, 1], got {density!r}")
+        kept = weight.size - int(round((1.0 - density) * weight.size))
+        if kept < 1:
+            raise ValueError(
+                f"unstructured density {density!r} keeps none of the layer's {weight.size} weights")
         return prune.unstructured_mask(weight, 1.0 - density), {}
     if pruning == "krp":
         mask, row_idx = prune.krp_mask(weight, k_rows)
@@ -81,6 +88,10 @@ def make_layer(conv8: ConvWeights, acts: ActivationSet, scheme: str, pruning: st
     if acts.calib_float.shape[1] != conv8.weight.shape[1]:
         raise ValueError(f"activations have {acts.calib_float.shape[1]} channels, conv8 expects "
                          f"{conv8.weight.shape[1]}")
+    if pruning == "krp" and k_rows != 1:
+        # the KRP vector format (rowidx.hex), the RTL cores and the HLS kernels keep one row
+        raise ValueError(f"k_rows={k_rows!r}: KRP layers keep one row per kernel (k_rows=1); the vector "
+                         "format, the cores and the kernels have no multi-row index")
     spec = SCHEMES[scheme]
     mask, meta = make_mask(conv8.weight, pruning, k_rows, ikr_k, n_patterns, unstructured_density)
     grid_maker = spec.grid_maker(per_channel)
@@ -102,5 +113,5 @@ def make_layer(conv8: ConvWeights, acts: ActivationSet, scheme: str, pruning: st
         scheme=spec.kind, pruning=pruning, refit=refit, w_bits=spec.w_bits, exp1_bits=spec.exp1_bits,
         exp2_bits=spec.exp2_bits, codes=quantized.codes, wint=quantized.wint,
         wscale=quantized.wscale.astype(np.float64), mask=mask, bias=np.asarray(bias, np.float32),
-        level_desc=quantized.level_desc, row_idx=meta.get("row_idx") if k_rows == 1 else None,
+        level_desc=quantized.level_desc, row_idx=meta.get("row_idx"),
         pattern_id=meta.get("pattern_id"), patterns=meta.get("patterns"), extra=extra)

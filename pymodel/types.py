@@ -43,9 +43,11 @@ class QuantizedLayer:
 
     @property
     def name(self) -> str:
+        """<scheme><w_bits>-<pruning>[-norefit]: the vector set naming (docs/vector_format.md),
+        used by the report too, so one name means one layer everywhere."""
         tag = {"int": f"int{self.w_bits}", "pot": f"pot{self.w_bits}",
                "apot": f"apot{self.w_bits}", "ios": "ios4"}[self.scheme]
-        return f"{tag}-{self.pruning}" + ("-refit" if self.refit else "")
+        return f"{tag}-{self.pruning}" + ("" if self.refit else "-norefit")
 
     def float_weight(self) -> np.ndarray:
         return (self.wint.astype(np.float64) * self.wscale[:, None, None, None]).astype(np.float32)

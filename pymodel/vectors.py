@@ -6,23 +6,28 @@ import hashlib
 import io
 import json
 import math
+import os
+import re
 import shutil
+import stat
 import zipfile
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+import jsonschema
 import numpy as np
 
 from . import codes as C
 from . import reference as R
+from . import vector_schema as S
 from .types import QuantizedLayer
 
 FORMAT = "conv-vectors"
 VERSION = 2
 MANIFEST = "manifest.json"
-NPZ = "vectors.npz"
+NPZ = S.NPZ
 A_BITS_RANGE = (4, 8)  # docs/engine.md: activations are unsigned A_BITS, 4..8
-TILE_KEYS = ("cin_offset", "cin", "cout_offset", "cout", "y0", "h", "x0", "w")
+TILE_KEYS = S.TILE_KEYS
 REQUIRED_META = ("weights_source", "activations_source", "seed")
 PRUNINGS = ("dense", "unstructured", "krp", "ikr")
 
@@ -115,9 +120,7 @@ class Tile:
 _HEX_DIGITS = np.frombuffer(b"0123456789abcdef", dtype=np.uint8)
 _HEX_VALUE = np.full(256, 255, dtype=np.uint8)
 for _i, _ch in enumerate(b"0123456789abcdef"):
-    _HEX_VALUE[_ch] = _i
-for _i, _ch in enumerate(b"ABCDEF"):
-    _HEX_VALUE[_ch] = 10 + _i
+    _HEX_VALUE[_ch] = _i  # lowercase only: docs/vector_format.md, and what the C++ reader accepts
 
 
 def hex_bytes(values: np.ndarray, bits: int) -> bytes:
@@ -138,10 +141,11 @@ def hex_bytes(values: np.ndarray, bits: int) -> bytes:
     return buf.tobytes()
 
 
-def read_hex(path: str | Path, bits: int, signed: bool) -> np.ndarray:
-    """Parse a fixed-width $readmemh file written by `hex_bytes` back to int64 values."""
+def read_hex(path: str | Path, bits: int, signed: bool, data: bytes | None = None) -> np.ndarray:
+    """Parse a fixed-width $readmemh file written by `hex_bytes` back to int64 values: every
+    line exactly ceil(bits/4) lowercase hex digits + newline, every value < 2^bits."""
     path = Path(path)
-    raw = np.fromfile(path, dtype=np.uint8)
+    raw = np.fromfile(path, dtype=np.uint8) if data is None else np.frombuffer(data, dtype=np.uint8)
     digits = math.ceil(bits / 4)
     if raw.size % (digits + 1):
         raise VectorFormatError(f"{path.name}: size {raw.size} is not a whole number of {digits}-digit lines")
@@ -150,12 +154,14 @@ def read_hex(path: str | Path, bits: int, signed: bool) -> np.ndarray:
         raise VectorFormatError(f"{path.name}: lines are not {digits} hex digits + newline")
     nibbles = _HEX_VALUE[lines[:, :digits]]
     if (nibbles == 255).any():
-        raise VectorFormatError(f"{path.name}: non-hex character")
+        line = int(np.flatnonzero((nibbles == 255).any(axis=1))[0])
+        raise VectorFormatError(f"{path.name} line {line + 1}: not lowercase hex")
     value = np.zeros(lines.shape[0], dtype=np.uint64)
     for d in range(digits):
         value = (value << np.uint64(4)) | nibbles[:, d].astype(np.uint64)
-    if bits < 64:
-        value &= np.uint64((1 << bits) - 1)
+    if bits < 64 and (value >> np.uint64(bits)).any():
+        line = int(np.flatnonzero(value >> np.uint64(bits))[0])
+        raise VectorFormatError(f"{path.name} line {line + 1}: value wider than {bits} bits")
     out = value.view(np.int64) if bits == 64 else value.astype(np.int64)
     if signed and bits < 64:
         out = np.where(out >= (1 << (bits - 1)), out - (1 << bits), out)
@@ -199,7 +205,9 @@ def hex_array(name: str, arrays: dict[str, np.ndarray]) -> np.ndarray:
 
 
 def manifest_digest(manifest: dict) -> str:
-    """sha256 of the canonical JSON of the manifest without its own `manifest_sha256` field."""
+    """sha256 of the canonical JSON of the manifest without its own `manifest_sha256` field
+    (for a manifest written by json.dumps this is the canonical serialisation the readers hash,
+    docs/vector_format.md)."""
     body = {k: v for k, v in manifest.items() if k != "manifest_sha256"}
     return hashlib.sha256(json.dumps(body, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
 
@@ -218,7 +226,7 @@ def scheme_tag(layer: QuantizedLayer) -> str:
 
 def set_name(layer: QuantizedLayer, a_bits: int = 8, tile: dict | None = None) -> str:
     """<scheme><w_bits>-<pruning>[-norefit][-a<A_BITS> if not 8][-t<Cin>x<Cout>x<H>x<W>]."""
-    name = f"{scheme_tag(layer)}-{layer.pruning}" + ("" if layer.refit else "-norefit")
+    name = layer.name
     if a_bits != 8:
         name += f"-a{a_bits}"
     if tile is not None:
@@ -372,6 +380,8 @@ def export_vectors(
     acc_bits = R.acc_bits_for(layer, cin, a_bits)
     arrays = _prepare_arrays(layer, act, a_bits, np.asarray(bias_int), np.asarray(shift), acc)
     name = name or meta.get("name") or set_name(layer, a_bits, tile)
+    if not isinstance(name, str) or not re.fullmatch(S.SET_NAME_PATTERN, name):
+        raise ValueError(f"set name {name!r} is not a plain lowercase name ({S.SET_NAME_PATTERN})")
     path = Path(out_dir) / name
     if path.exists():
         shutil.rmtree(path)
@@ -426,53 +436,153 @@ def export_vectors(
         }
     )
     manifest["manifest_sha256"] = manifest_digest(manifest)
-    (path / MANIFEST).write_text(json.dumps(manifest, indent=1) + "\n")
+    # allow_nan=False: NaN / Infinity are not JSON, and no reader accepts them
+    (path / MANIFEST).write_text(json.dumps(manifest, indent=1, allow_nan=False) + "\n")
     return path
 
 
 # ----------------------------------------------------------------------------- load
-
-_MANIFEST_TYPES = {
-    "name": str,
-    "scheme": str,
-    "pruning": str,
-    "refit": bool,
-    "w_bits": int,
-    "exp1_bits": int,
-    "exp2_bits": int,
-    "a_bits": int,
-    "acc_bits": int,
-    "layer": dict,
-    "stress": bool,
-    "wscale": list,
-    "residual": list,
-    "hex": dict,
-    "files": dict,
-    "weights_source": str,
-    "activations_source": str,
-    "manifest_sha256": str,
-}
 
 
 def _fail(where: str, problem: str) -> None:
     raise VectorFormatError(f"{where}: {problem}")
 
 
+def _regular_file_bytes(path: Path, label: str, max_bytes: int) -> bytes:
+    """The bytes of a regular file (not a symlink, device or FIFO) of at most max_bytes."""
+    try:
+        st = os.lstat(path)
+    except FileNotFoundError:
+        _fail(label, "missing")
+    except OSError as exc:
+        _fail(label, f"cannot be read ({exc.strerror})")
+    if not stat.S_ISREG(st.st_mode):
+        _fail(label, "not a regular file (symlinks, devices and FIFOs are refused)")
+    if st.st_size > max_bytes:
+        _fail(label, f"{st.st_size} bytes, more than the limit of {max_bytes}")
+    try:
+        with open(path, "rb") as f:
+            return f.read(max_bytes + 1)
+    except OSError as exc:
+        _fail(label, f"cannot be read ({exc.strerror})")
+
+
+_JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.S)
+
+
+class _RawNumber(str):
+    """A JSON number kept as its text (the canonical serialisation copies numbers verbatim)."""
+
+
+def _no_constant(name: str):
+    raise ValueError(f"{name} is not JSON (RFC 8259 has no NaN or Infinity)")
+
+
+def _unique_pairs(pairs: list) -> dict:
+    value = dict(pairs)
+    if len(value) != len(pairs):
+        keys = [k for k, _ in pairs]
+        raise ValueError(f"duplicate key {next(k for k in keys if keys.count(k) > 1)!r}")
+    return value
+
+
+def _check_strings(value, label: str) -> None:
+    """Every string (keys too) is Unicode text: no lone surrogate from a \\ud800-style escape."""
+    items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+    for k, v in items:
+        for s in (k, v):
+            if isinstance(s, str):
+                try:
+                    s.encode("utf-8")
+                except UnicodeEncodeError:
+                    _fail(label, f"not valid JSON (string {s!r} holds a lone surrogate escape)")
+        if isinstance(v, (dict, list)):
+            _check_strings(v, label)
+
+
+def parse_json_text(data: bytes, label: str) -> tuple[object, bytes]:
+    """Strict JSON (docs/vector_format.md): UTF-8, RFC 8259 (no NaN/Infinity), no duplicate keys,
+    nesting at most MAX_JSON_DEPTH. Returns (value, canonical serialisation)."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        _fail(label, f"not valid JSON (not UTF-8 at byte {exc.start})")
+    depth = deepest = 0
+    for m in re.finditer(r'[\[\]{}]', _JSON_STRING.sub('""', text)):
+        depth += 1 if m.group() in "[{" else -1
+        deepest = max(deepest, depth)
+    if deepest > S.MAX_JSON_DEPTH:
+        _fail(label, f"not valid JSON (nested deeper than {S.MAX_JSON_DEPTH} levels)")
+    try:
+        value = json.loads(text, object_pairs_hook=_unique_pairs, parse_constant=_no_constant)
+        raw = json.loads(text, object_pairs_hook=_Obj, parse_constant=_no_constant,
+                         parse_int=_RawNumber, parse_float=_RawNumber)
+    except (ValueError, RecursionError) as exc:  # JSONDecodeError is a ValueError
+        _fail(label, f"not valid JSON ({str(exc).splitlines()[0]})")
+    _check_strings(value, label)
+    return value, _canonical(raw, top=True).encode("ascii")
+
+
+def _canonical(v, top: bool = False) -> str:
+    """Keys sorted, no whitespace, strings escaped as json.dumps (ASCII), numbers as written;
+    the top-level `manifest_sha256` is left out."""
+    if isinstance(v, _RawNumber):
+        return str(v)
+    if isinstance(v, str):
+        return json.dumps(v)
+    if v is True or v is False or v is None:
+        return json.dumps(v)
+    if isinstance(v, _Obj):
+        pairs = sorted(((k, x) for k, x in v if not (top and k == "manifest_sha256")), key=lambda kx: kx[0])
+        return "{" + ",".join(json.dumps(k) + ":" + _canonical(x) for k, x in pairs) + "}"
+    return "[" + ",".join(_canonical(x) for x in v) + "]"
+
+
+class _Obj(list):
+    """A JSON object as its (key, value) pairs, in file order."""
+
+
+def _strict_validator(schema: dict):
+    """jsonschema validator where "integer" is a JSON integer (no 1.0) and never a bool."""
+    base = jsonschema.Draft202012Validator
+    checker = base.TYPE_CHECKER.redefine(
+        "integer", lambda _c, x: isinstance(x, int) and not isinstance(x, bool)
+    )
+    return jsonschema.validators.extend(base, type_checker=checker)(schema)
+
+
+_MANIFEST_VALIDATOR = None
+_INDEX_VALIDATOR = None
+
+
+def _schema_error(label: str, validator, value) -> None:
+    err = jsonschema.exceptions.best_match(validator.iter_errors(value))
+    if err is not None:
+        where = ".".join(str(p) for p in err.absolute_path) or "(top level)"
+        msg = err.message if len(err.message) < 160 else err.message[:157] + "..."
+        _fail(label, f"{where}: {msg}")
+
+
+def read_json_file(path: Path, label: str, max_bytes: int) -> tuple[object, bytes]:
+    """A size-bounded regular file parsed with parse_json_text."""
+    return parse_json_text(_regular_file_bytes(path, label, max_bytes), label)
+
+
 def _read_manifest(path: Path) -> dict:
-    mpath = path / MANIFEST
+    global _MANIFEST_VALIDATOR
     if not path.is_dir():
         _fail(str(path), "not a vector set directory")
-    if not mpath.is_file():
+    mpath = path / MANIFEST
+    if not os.path.lexists(mpath):
         _fail(MANIFEST, f"missing in {path}")
-    try:
-        manifest = json.loads(mpath.read_text())
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        _fail(MANIFEST, f"not valid JSON ({exc})")
+    manifest, canonical = read_json_file(mpath, MANIFEST, S.MAX_MANIFEST_BYTES)
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
         fmt = manifest.get("format") if isinstance(manifest, dict) else type(manifest).__name__
         _fail(MANIFEST, f"not a {FORMAT} manifest (format={fmt!r})")
     version = manifest.get("version")
-    if isinstance(version, int) and not isinstance(version, bool) and 1 <= version < VERSION:
+    if type(version) is not int:  # 2.0 or true is not the version 2
+        _fail(MANIFEST, f"unsupported version {version!r} (this reader reads version {VERSION})")
+    if 1 <= version < VERSION:
         _fail(
             MANIFEST,
             f"version {version} is an older vector format (this reader reads version {VERSION}): "
@@ -480,33 +590,56 @@ def _read_manifest(path: Path) -> dict:
         )
     if version != VERSION:
         _fail(MANIFEST, f"unsupported version {version!r} (this reader reads version {VERSION})")
-    for key, typ in _MANIFEST_TYPES.items():
-        if key not in manifest:
-            _fail(MANIFEST, f"missing key {key!r}")
-        value = manifest[key]
-        if not isinstance(value, typ) or (typ is int and isinstance(value, bool)):
-            _fail(MANIFEST, f"{key!r} must be {typ.__name__}, got {type(value).__name__}")
-    if manifest_digest(manifest) != manifest["manifest_sha256"]:
+    _MANIFEST_VALIDATOR = _MANIFEST_VALIDATOR or _strict_validator(S.MANIFEST_SCHEMA)
+    _schema_error(MANIFEST, _MANIFEST_VALIDATOR, manifest)
+    if hashlib.sha256(canonical).hexdigest() != manifest["manifest_sha256"]:
         _fail(MANIFEST, "content hash mismatch (manifest edited since export)")
     return manifest
 
 
-def _check_files(path: Path, manifest: dict) -> None:
+def read_manifest(path: str | Path) -> dict:
+    """A set's manifest.json, checked (strict JSON, schema, content hash) but without reading
+    the data files: what tools that select sets by their manifest fields need."""
+    manifest = _read_manifest(Path(path))
+    _check_manifest_values(manifest)
+    return manifest
+
+
+def read_index(out_dir: Path) -> dict:
+    """index.json of an export directory, validated against INDEX_SCHEMA."""
+    global _INDEX_VALIDATOR
+    index, _ = read_json_file(out_dir / "index.json", "index.json", S.MAX_INDEX_BYTES)
+    _INDEX_VALIDATOR = _INDEX_VALIDATOR or _strict_validator(S.INDEX_SCHEMA)
+    _schema_error("index.json", _INDEX_VALIDATOR, index)
+    paths = [e["path"] for e in index["sets"]]
+    bad = next((p for p in paths if not re.fullmatch(S.SET_NAME_PATTERN, p)), None)
+    if bad is not None:
+        _fail("index.json", f"set path {bad!r} is not a plain directory name")
+    if len(set(paths)) != len(paths):
+        _fail("index.json", f"set {next(p for p in paths if paths.count(p) > 1)!r} is listed twice")
+    return index
+
+
+def _check_files(path: Path, manifest: dict) -> dict[str, bytes]:
+    """Every listed file (exactly the set's files): regular, bounded, of the recorded size and
+    sha256. Returns their bytes, so nothing is read twice (or changes between check and use)."""
     files = manifest["files"]
-    for filename in (NPZ, *hex_files(manifest["pruning"])):
+    required = (NPZ, *hex_files(manifest["pruning"]))
+    for filename in required:
         if filename not in files:
             _fail(MANIFEST, f"does not list required file {filename}")
+    for filename in files:
+        if filename not in required:
+            _fail(MANIFEST, f"lists {filename}, which is not a file of a {manifest['pruning']} set")
+    contents = {}
     for filename, entry in files.items():
-        fpath = path / filename
-        if Path(filename).name != filename:
-            _fail(MANIFEST, f"file entry {filename!r} is not a plain file name")
-        if not fpath.is_file():
-            _fail(filename, "missing")
-        data = fpath.read_bytes()
-        if len(data) != entry.get("bytes"):
-            _fail(filename, f"{len(data)} bytes, manifest says {entry.get('bytes')} (truncated or replaced)")
-        if hashlib.sha256(data).hexdigest() != entry.get("sha256"):
+        data = _regular_file_bytes(path / filename, filename, S.MAX_FILE_BYTES)
+        if len(data) != entry["bytes"]:
+            _fail(filename, f"{len(data)} bytes, manifest says {entry['bytes']} (truncated or replaced)")
+        if hashlib.sha256(data).hexdigest() != entry["sha256"]:
             _fail(filename, "sha256 mismatch (file changed since export)")
+        contents[filename] = data
+    return contents
 
 
 def _expected_arrays(m: dict) -> dict[str, tuple[np.dtype, tuple]]:
@@ -534,44 +667,41 @@ def _expected_arrays(m: dict) -> dict[str, tuple[np.dtype, tuple]]:
 
 
 def _check_manifest_values(m: dict) -> None:
+    """The rules across fields the schema cannot express (the types and ranges it checked)."""
     d = m["layer"]
-    for key in ("cin", "cout", "h", "w"):
-        if not isinstance(d.get(key), int) or isinstance(d.get(key), bool) or d[key] < 1:
-            _fail(MANIFEST, f"layer.{key} must be a positive integer, got {d.get(key)!r}")
-    if (d.get("k"), d.get("stride"), d.get("pad")) != (3, 1, 1):
-        _fail(MANIFEST, "only 3x3, stride 1, pad 1 layers are supported")
-    if not A_BITS_RANGE[0] <= m["a_bits"] <= A_BITS_RANGE[1]:
-        _fail(
-            MANIFEST,
-            f"unsupported a_bits={m['a_bits']} (engine supports {A_BITS_RANGE[0]}..{A_BITS_RANGE[1]})",
-        )
     try:
         C.check_format(m["scheme"], m["w_bits"], m["exp1_bits"], m["exp2_bits"])
     except C.CodeFormatError as exc:
         _fail(MANIFEST, f"unsupported code format: {exc}")
-    if m["pruning"] not in PRUNINGS:
-        _fail(MANIFEST, f"unknown pruning {m['pruning']!r}")
-    if len(m["wscale"]) != d["cout"] or len(m["residual"]) != d["cout"]:
-        _fail(MANIFEST, f"wscale/residual must have {d['cout']} entries")
-    tile = m.get("tile")
-    if tile is not None and (not isinstance(tile, dict) or sorted(tile) != sorted(TILE_KEYS)):
-        _fail(MANIFEST, f"tile must be null or have keys {TILE_KEYS}")
+    if not re.fullmatch(S.SET_NAME_PATTERN, m["name"]):  # the schema's pattern search allows a final \n
+        _fail(MANIFEST, f"name {m['name']!r} is not a plain lowercase set name")
+    tag = "ios4" if m["scheme"] == "ios" else f"{m['scheme']}{m['w_bits']}"
+    if m["scheme_tag"] != tag:
+        _fail(MANIFEST, f"scheme_tag {m['scheme_tag']!r} does not match scheme/w_bits ({tag!r})")
+    for key in ("wscale", "residual"):
+        values = m[key]
+        if len(values) != d["cout"]:
+            _fail(MANIFEST, f"{key} has {len(values)} entries, layer.cout is {d['cout']}")
+        bad = next((v for v in values if not (math.isfinite(v) and v > 0)), None)
+        if bad is not None:
+            _fail(MANIFEST, f"{key} entry {bad!r} is not a finite positive number")
+    tile = m["tile"]
+    if tile is not None and any(tile[k] != d[k] for k in ("cin", "cout", "h", "w")):
+        _fail(MANIFEST, "tile cin/cout/h/w differ from layer")
     expected_hex = hex_files(m["pruning"])
     for filename in sorted(set(m["hex"]) - set(expected_hex)):
         _fail(MANIFEST, f"unexpected hex entry {filename} for pruning {m['pruning']!r}")
     for filename, (_key, signed, order) in expected_hex.items():
         spec = m["hex"].get(filename)
-        if not isinstance(spec, dict) or not isinstance(spec.get("bits"), int) or not 1 <= spec["bits"] <= 64:
-            _fail(MANIFEST, f"hex entry for {filename} needs an integer 'bits' in 1..64")
-        if spec.get("signed") is not signed or spec.get("order") != order:
+        if spec is None:
+            _fail(MANIFEST, f"no hex entry for {filename}")
+        if spec["signed"] is not signed or spec["order"] != order:
             _fail(MANIFEST, f"hex entry for {filename} must be signed={signed}, order={order!r}")
-        if not isinstance(spec.get("count"), int) or isinstance(spec.get("count"), bool):
-            _fail(MANIFEST, f"hex entry for {filename} needs an integer 'count'")
 
 
-def _load_npz(path: Path, m: dict) -> dict[str, np.ndarray]:
+def _load_npz(data: bytes, m: dict) -> dict[str, np.ndarray]:
     try:
-        with np.load(path / NPZ, allow_pickle=False) as z:
+        with np.load(io.BytesIO(data), allow_pickle=False) as z:
             arrays = {k: z[k] for k in z.files}
     except (ValueError, OSError, EOFError, zipfile.BadZipFile) as exc:
         _fail(NPZ, f"not a readable numpy archive ({exc})")
@@ -700,7 +830,7 @@ def _check_ikr(a: dict[str, np.ndarray]) -> None:
         )
 
 
-def _check_hex_content(path: Path, m: dict, a: dict[str, np.ndarray]) -> None:
+def _check_hex_content(path: Path, m: dict, a: dict[str, np.ndarray], contents: dict[str, bytes]) -> None:
     """Every hex file holds exactly the npz array in its documented order and width."""
     for filename, (key, signed, _order) in hex_files(m["pruning"]).items():
         spec = m["hex"][filename]
@@ -709,7 +839,7 @@ def _check_hex_content(path: Path, m: dict, a: dict[str, np.ndarray]) -> None:
             _fail(
                 MANIFEST, f"hex entry for {filename} has count={spec['count']}, '{key}' has {expected.size}"
             )
-        got = read_hex(path / filename, spec["bits"], signed)
+        got = read_hex(path / filename, spec["bits"], signed, contents[filename])
         if got.size != expected.size:
             _fail(filename, f"{got.size} lines, expected {expected.size} (from '{key}' in {NPZ})")
         diff = np.flatnonzero(got != expected)
@@ -725,7 +855,9 @@ def _check_hex_content(path: Path, m: dict, a: dict[str, np.ndarray]) -> None:
 def load_vectors(path: str | Path, check_acc: bool = True) -> VectorSet:
     """Load and validate a vector set directory (or its manifest.json).
 
-    Checks format, version, manifest integrity, every file's size and sha256, array keys,
+    Checks (docs/vector_format.md, "What a valid set is") strict JSON within the size and nesting
+    limits, the manifest schema (pymodel.vector_schema), format, version, manifest integrity,
+    that the listed files are exactly the set's regular files, their size and sha256, array keys,
     dtypes and shapes, bit widths and value ranges, that wint decodes from wcode, the KRP/IKR
     metadata against the mask, that out (and, with check_acc, acc) follow from the inputs, and
     that every hex file equals its npz array. Raises VectorFormatError with a
@@ -736,10 +868,10 @@ def load_vectors(path: str | Path, check_acc: bool = True) -> VectorSet:
         path = path.parent
     manifest = _read_manifest(path)
     _check_manifest_values(manifest)
-    _check_files(path, manifest)
-    arrays = _load_npz(path, manifest)
+    contents = _check_files(path, manifest)
+    arrays = _load_npz(contents[NPZ], manifest)
     _check_semantics(manifest, arrays, check_acc)
-    _check_hex_content(path, manifest, arrays)
+    _check_hex_content(path, manifest, arrays, contents)
     return VectorSet(path, manifest, arrays)
 
 
@@ -750,9 +882,9 @@ def remove_stale_sets(out_dir: str | Path) -> list[str]:
     removed = []
     for mpath in sorted(Path(out_dir).glob(f"*/{MANIFEST}")):
         try:
-            m = json.loads(mpath.read_text())
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError):
-            continue
+            m, _ = read_json_file(mpath, MANIFEST, S.MAX_MANIFEST_BYTES)
+        except VectorFormatError:
+            continue  # not ours to judge here: `pymodel check` names the problem
         if not isinstance(m, dict):
             continue
         version = m.get("version")
@@ -772,7 +904,7 @@ def write_index(out_dir: str | Path, set_paths: list[Path], header: dict) -> Pat
     out_dir = Path(out_dir)
     entries = []
     for p in set_paths:
-        m = json.loads((p / MANIFEST).read_text())
+        m = _read_manifest(p)
         entries.append(
             {
                 "name": m["name"],
@@ -791,5 +923,5 @@ def write_index(out_dir: str | Path, set_paths: list[Path], header: dict) -> Pat
         )
     index = {"format": "conv-vectors-index", "version": VERSION, **header, "sets": entries}
     out = out_dir / "index.json"
-    out.write_text(json.dumps(index, indent=1) + "\n")
+    out.write_text(json.dumps(index, indent=1, allow_nan=False) + "\n")
     return out

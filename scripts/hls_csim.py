@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import fcntl
 import hashlib
-import json
 import os
 import re
 import subprocess
@@ -207,10 +206,16 @@ def run(exe: Path, dirs: list[Path], modes: str = "0,1", timeout: float = 900) -
 
 
 def vector_sets(root: Path = VECTORS) -> dict[str, dict]:
-    """name -> manifest of every exported set under root."""
+    """name -> manifest of every exported set under root (each checked by pymodel's reader, so a
+    malformed one stops the run with one line naming it instead of being selected or skipped)."""
+    from pymodel import vectors as V  # noqa: PLC0415 - only the selection needs it
+
     out = {}
     for m in sorted(root.glob("*/manifest.json")):
-        out[m.parent.name] = json.loads(m.read_text())
+        try:
+            out[m.parent.name] = V.read_manifest(m.parent)
+        except V.VectorFormatError as e:
+            raise CsimError(f"{m.parent}: {e} (python -m pymodel check {m.parent})") from None
     return out
 
 
@@ -219,18 +224,31 @@ def tile_sets(b: Build, sets: dict[str, dict]) -> list[str]:
     return [n for n, m in sets.items() if b.accepts(m) and (m.get("tile") or m.get("stress"))]
 
 
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # one line, as every bad input of the project
+        sys.stderr.write(f"hls-csim: error: {message} (see --help)\n")
+        raise SystemExit(2)
+
+
+def _a_bits(text: str) -> int:
+    if not text.isdigit() or not 4 <= int(text) <= 8:
+        raise argparse.ArgumentTypeError(f"--a-bits {text!r}: the kernels support A_BITS 4..8")
+    return int(text)
+
+
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap = _Parser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--layer", action="store_true", help="every whole-layer run, with a table of figures")
     ap.add_argument("--tiles", action="store_true", help="every build x its tile and stress sets")
-    ap.add_argument("--kernel", choices=KERNELS)
-    ap.add_argument("--format", choices=FORMATS, default="dense")
+    ap.add_argument("--kernel", choices=KERNELS, help="build and run one kernel's testbench on DIRS")
+    ap.add_argument("--format", choices=FORMATS, default="dense", help="weight format (default dense)")
     ap.add_argument("--scheme", choices=SCHEME_KERNEL, help="scheme tag of the sets (default: the kernel's)")
-    ap.add_argument("--a-bits", type=int, default=8)
-    ap.add_argument("--define", action="append", default=[], metavar="NAME=VALUE")
-    ap.add_argument("--modes", default="0,1")
-    ap.add_argument("--vectors", type=Path, default=VECTORS)
-    ap.add_argument("dirs", nargs="*", type=Path)
+    ap.add_argument("--a-bits", type=_a_bits, default=8, help="activation bits of the build, 4..8")
+    ap.add_argument("--define", action="append", default=[], metavar="NAME=VALUE", help="extra CONV_* macro")
+    ap.add_argument("--modes", default="0,1", help="output modes to run: 0, 1 or 0,1 (default)")
+    ap.add_argument("--vectors", type=Path, default=VECTORS,
+                    help="vector directory; with --kernel, set names are looked up in it")
+    ap.add_argument("dirs", nargs="*", type=Path, help="vector set directories (or names under --vectors)")
     args = ap.parse_args(argv)
     try:
         if args.layer:
@@ -248,8 +266,9 @@ def main(argv: list[str] | None = None) -> int:
         tag = args.scheme or {"mult": "int8", "shift": "pot4", "plut": "ios4"}[args.kernel]
         if SCHEME_KERNEL[tag] != args.kernel:
             ap.error(f"--scheme {tag} is run by the {SCHEME_KERNEL[tag]} kernel, not {args.kernel}")
+        dirs = [d if d.is_absolute() or d.exists() else args.vectors / d for d in args.dirs]
         c = build(Build(args.kernel, args.format, tuple(defines), tag, args.a_bits))
-        r = run(c.exe, args.dirs, args.modes)
+        r = run(c.exe, dirs, args.modes)
         sys.stdout.write(r.stdout)
         sys.stderr.write(r.stderr)
         return r.returncode

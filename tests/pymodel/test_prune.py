@@ -105,3 +105,30 @@ def test_torch_module_wrappers(method):
     assert hasattr(conv, "weight_orig") and hasattr(conv, "weight_mask")
     np.testing.assert_array_equal(conv.weight_mask.numpy().astype(bool), expected)
     assert (conv.weight.detach().numpy()[~expected] == 0).all()
+
+
+def test_non_integer_sizes_are_value_errors():
+    w = np.ones((2, 2, 3, 3), np.float32)
+    with pytest.raises(ValueError, match="k_rows must be an integer, got 1.5"):
+        krp_mask(w, 1.5)
+    with pytest.raises(ValueError, match="n_patterns must be an integer, got 2.0"):
+        ikr_mask(w, 4, 2.0)
+    with pytest.raises(ValueError, match="ikr k must be an integer, got True"):
+        ikr_mask(w, True)
+
+
+def test_make_layer_refuses_what_export_cannot_write(conv8, small_acts):
+    """Issue 12 item 9: refused up front, before any quantization work."""
+    from pymodel.schemes import make_layer, make_mask
+
+    with pytest.raises(ValueError, match="k_rows=2: KRP layers keep one row per kernel"):
+        make_layer(conv8, small_acts, "int8", "krp", k_rows=2)
+    with pytest.raises(ValueError, match="keeps none of the layer's 1179648 weights"):
+        make_layer(conv8, small_acts, "int8", "unstructured", unstructured_density=1e-9)
+    with pytest.raises(ValueError, match="n_patterns must be an integer"):
+        make_layer(conv8, small_acts, "int8", "ikr", n_patterns=8.5)
+    with pytest.raises(ValueError, match="k_rows must be an integer"):
+        make_mask(conv8.weight, "unstructured", k_rows="1")
+    # the smallest density that keeps a weight still works
+    mask, _ = make_mask(conv8.weight, "unstructured", unstructured_density=1 / conv8.weight.size)
+    assert mask.sum() == 1

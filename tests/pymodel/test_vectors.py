@@ -403,10 +403,13 @@ def test_unsupported_widths_in_manifest(small_set):
     manifest = json.loads((small_set / "manifest.json").read_text())
     manifest["a_bits"] = 3
     reseal(small_set, manifest)
-    check_error(small_set, "manifest.json: unsupported a_bits=3 (engine supports 4..8)")
+    check_error(small_set, "manifest.json: a_bits: 3 is less than the minimum of 4")
     manifest["a_bits"], manifest["w_bits"] = 8, 9
     reseal(small_set, manifest)
-    check_error(small_set, "manifest.json: unsupported code format: int weights need 2..8 bits, got w_bits=9")
+    check_error(small_set, "manifest.json: w_bits: 9 is greater than the maximum of 8")
+    manifest["w_bits"] = 1  # in the schema's 1..8, but not an int code format
+    reseal(small_set, manifest)
+    check_error(small_set, "manifest.json: unsupported code format: int weights need 2..8 bits, got w_bits=1")
 
 
 def test_export_rejects_bad_arguments(tmp_path):

