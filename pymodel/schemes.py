@@ -98,8 +98,13 @@ def make_layer(conv8: ConvWeights, acts: ActivationSet, scheme: str, pruning: st
     spec = SCHEMES[scheme]
     mask, meta = make_mask(conv8.weight, pruning, k_rows, ikr_k, n_patterns, unstructured_density)
     grid_maker = spec.grid_maker(per_channel)
-    if retrain is not None and not refit:
-        raise ValueError("retraining starts from the refitted layer: use refit=True with retrain")
+    if retrain is not None:
+        from pymodel.retrain import METHODS
+
+        if retrain not in METHODS:
+            raise ValueError(f"unknown retraining method {retrain!r}; expected one of {', '.join(METHODS)}")
+        if not refit:
+            raise ValueError("retraining starts from the refitted layer: use refit=True with retrain")
     if refit:
         from pymodel.refit import refit_and_quantize
 
