@@ -36,6 +36,14 @@ TILE_SHAPES = (
 # A_BITS variants (tile t32x32x8x8, no refit, activations re-quantized at that width)
 A_BITS_VARIANTS = (("int4", "dense", 4), ("ios4", "krp", 4), ("pot4", "dense", 6), ("apot6", "krp", 6))
 LAYER_CACHE_VERSION = 2  # 2: entries carry a digest of their contents, verified on load
+INT_PIPE_CROPS = 4  # the integer-pipeline SQNR runs the bit-exact reference on this many held-out crops
+# the retrained layers of `report --retrain` / `export --retrain`: method -> (schemes, prunings)
+RETRAIN_JOBS = {
+    "qat": (("pot4", "int4"), ("dense", "krp", "ikr")),
+    "inq": (("pot4",), ("krp", "ikr")),
+    "iosdist": (("ios4",), ("dense", "krp", "ikr")),
+    "krplr": (("pot4", "int4"), ("krp",)),
+}
 LAYER_NAME = "VGG16 conv8 (conv4_1 / Keras block4_conv1): 256->512, 3x3, stride 1, pad 1, 28x28"
 
 
@@ -206,7 +214,8 @@ def tile_requant(bias_int: np.ndarray, shift: np.ndarray, cin_full: int, cin_til
 def run_export(args, progress: bool = True) -> tuple[list[Path], dict]:
     """Write the vector sets; returns their paths and per-step timings."""
     schemes, _ = _import_quantizers()
-    scheme_names = _check_names(args.schemes, schemes.SCHEMES, "scheme")
+    scheme_names = (_check_names(args.schemes, schemes.SCHEMES, "scheme") if args.schemes
+                    else list(schemes.EXPORT_SCHEMES))
     prunings = _check_names(args.prunings, schemes.PRUNINGS, "pruning")
     timing: dict[str, float] = {}
     t0 = time.perf_counter()
@@ -245,6 +254,7 @@ def run_export(args, progress: bool = True) -> tuple[list[Path], dict]:
         meta = {
             **base_meta,
             **extra_meta,
+            **({"name": _set_name(layer, a_bits, tile)} if _set_name(layer, a_bits, tile) else {}),
             "a_frac": a_frac,
             "out_frac": o_frac,
             "quant_extra": _jsonable(layer.extra),
@@ -265,6 +275,10 @@ def run_export(args, progress: bool = True) -> tuple[list[Path], dict]:
             while sum(not f.done() for f in futures) > 4:  # bound the sets in flight
                 time.sleep(0.005)
         paths += [f.result() for f in futures]
+        for method, scheme, pruning in _retrain_jobs(getattr(args, "retrain_methods", None), scheme_names,
+                                                     prunings):
+            layer = schemes.make_layer(conv8, acts, scheme, pruning, refit=True, retrain=method)
+            paths.append(write(layer, x_full, args.a_bits, acts.a_frac, out_frac))
     t_write = time.perf_counter() - t_full - t_layers
 
     if args.tiles:
@@ -315,6 +329,36 @@ def run_export(args, progress: bool = True) -> tuple[list[Path], dict]:
     V.write_index(out, paths, header)
     timing["total_s"] = time.perf_counter() - t0
     return paths, timing
+
+
+def _set_name(layer: QuantizedLayer, a_bits: int, tile) -> str | None:
+    """The set name of a scheme that shares another's code format (inq4 -> pot4 codes) or of a
+    retrained layer (<scheme>-<pruning>-<method>); None: the format's own name (V.set_name)."""
+    name = layer.extra.get("scheme_name")
+    method = layer.extra.get("retrain")
+    if (name is None or name == V.scheme_tag(layer)) and method is None:
+        return None
+    base = V.set_name(layer, a_bits, tile)
+    if name is not None:
+        base = name + base[len(V.scheme_tag(layer)):]
+    if method is not None:
+        head = f"{name or V.scheme_tag(layer)}-{layer.pruning}"
+        base = f"{head}-{method}" + base[len(head):]
+    return base
+
+
+def _retrain_jobs(methods, scheme_names, prunings) -> list[tuple[str, str, str]]:
+    """(method, scheme, pruning) of RETRAIN_JOBS for the given methods within the selection."""
+    from . import retrain
+
+    if not methods:
+        return []
+    bad = [m for m in methods if m not in retrain.METHODS]
+    if bad:
+        valid = ", ".join(retrain.METHODS)
+        raise CliError(f"unknown retraining method {', '.join(bad)}; expected from {valid}")
+    return [(m, s, p) for m in methods for s in RETRAIN_JOBS[m][0] for p in RETRAIN_JOBS[m][1]
+            if s in scheme_names and p in prunings]
 
 
 def export_stress_sets(args, out: Path, scheme_names, prunings, conv8, layers: dict) -> list[Path]:
@@ -403,9 +447,11 @@ def _int_pipeline_sqnr(layer, conv8, acts, a_bits: int, out_frac: int) -> float:
     against float ReLU(conv8) on the held-out crops: includes activation, weight and output
     quantization and the power-of-two requantization."""
     ref = np.maximum(R.float_conv3x3(acts.heldout_float, conv8), 0).astype(np.float64)
+    ref = ref[:INT_PIPE_CROPS]
     bias_int, shift, residual = R.requant_params(layer, None, acts.a_frac, out_frac)
     got = np.stack(
-        [R.output_stage(R.acc_multiply(x, layer.wint), bias_int, shift, a_bits) for x in acts.heldout_int]
+        [R.output_stage(R.acc_multiply(x, layer.wint), bias_int, shift, a_bits)
+         for x in acts.heldout_int[:INT_PIPE_CROPS]]
     ).astype(np.float64)
     got *= residual[None, :, None, None] * 2.0**-out_frac
     noise = np.sum((got - ref) ** 2)
@@ -421,18 +467,52 @@ def run_report(args, progress: bool = True) -> dict:
     cin = acts.heldout_int.shape[1]
     rows = []
     refits = {"both": (True, False), "refit": (True,), "norefit": (False,)}[args.variants]
-    jobs = [(s, p, r) for s in scheme_names for p in prunings for r in refits]
-    for scheme, pruning, refit in tqdm(jobs, desc="report", disable=not progress, unit="layer"):
-        layer = cached_layer(conv8, acts, scheme, pruning, refit, args.cache)
+    jobs = [(s, p, r, None) for s in scheme_names for p in prunings for r in refits]
+    jobs += [(s, p, True, m) for m, s, p in _retrain_jobs(getattr(args, "retrain_methods", None),
+                                                            scheme_names, prunings)]
+    network = getattr(args, "network", False)
+    timing: dict[str, float] = {}
+    if network:
+        from . import network as N
+
+        t0 = time.perf_counter()
+        net = N.RestOfNetwork(args.weights_path if str(args.weights_path or "").endswith(".onnx") else None)
+        ref_logits = N.float_logits(net, conv8, acts)
+        timing["network_float_s"] = time.perf_counter() - t0
+    from . import entropy as E
+
+    for scheme, pruning, refit, method in tqdm(jobs, desc="report", disable=not progress, unit="layer"):
+        t0 = time.perf_counter()
+        if method is None:
+            layer = cached_layer(conv8, acts, scheme, pruning, refit, args.cache)
+        else:
+            layer = schemes.make_layer(conv8, acts, scheme, pruning, refit=True, retrain=method,
+                                       retrain_steps=getattr(args, "retrain_steps", None))
+        t_layer = time.perf_counter() - t0
         fid = metrics.fidelity(layer, conv8, acts)
         sto = metrics.storage_bits(layer)
         ops = metrics.op_counts(layer, h, w)
+        ent = E.entropy_storage(layer)
+        e2e = {}
+        if network:
+            t1 = time.perf_counter()
+            e2e = N.agreement(ref_logits, N.layer_logits(net, layer, acts))
+            e2e = {"logit_sqnr_db": e2e["logit_sqnr_db"], "top1_agreement": e2e["top1_agreement"],
+                   "network_s": time.perf_counter() - t1}
+        variant = method or ("refit" if refit else "norefit")
         rows.append(
             {
                 "scheme": scheme,
                 "pruning": pruning,
                 "refit": refit,
-                "name": layer.name,
+                "retrain": method,
+                "name": f"{scheme}-{pruning}-{variant}",
+                "rans_bits_total": ent["rans_total_bits"],
+                "rans_ratio_vs_fp32": ent["rans_ratio_vs_fp32"],
+                "huffman_ratio_vs_fp32": ent["huffman_ratio_vs_fp32"],
+                "code_entropy_bits": ent["streams"]["codes"]["entropy_bits_per_symbol"],
+                "layer_s": layer.extra.get("retrain_s", t_layer) if method else t_layer,
+                **e2e,
                 "sqnr_db": float(fid["sqnr_db"]),
                 "cosine": float(fid["cosine"]),
                 "int_pipeline_sqnr_db": _int_pipeline_sqnr(layer, conv8, acts, args.a_bits, out_frac),
@@ -452,8 +532,16 @@ def run_report(args, progress: bool = True) -> dict:
         "a_frac": acts.a_frac,
         "out_frac": out_frac,
         "heldout_crops": int(acts.heldout_int.shape[0]),
+        "calib_crops": int(acts.calib_int.shape[0]),
+        "calib_photos": sorted(set(acts.calib_photos)),
+        "heldout_photos": sorted(set(acts.heldout_photos)),
+        "int_pipeline_crops": min(INT_PIPE_CROPS, int(acts.heldout_int.shape[0])),
         "seed": args.seed,
+        **timing,
     }
+    if network:
+        header["network"] = (net.source + "; agreement with the float network "
+                             "(a brain-MRI classifier fed photos: no labels, agreement is the measure)")
     return {"header": header, "rows": rows}
 
 
@@ -467,9 +555,14 @@ def format_report(report: dict) -> str:
         )
     lines += [
         f"activations: {hd['activations_source']}",
+        f"split by photo: {hd.get('calib_crops', '?')} calibration crops of "
+        f"{len(hd.get('calib_photos', []))} photos, {hd['heldout_crops']} held-out crops of "
+        f"{len(hd.get('heldout_photos', []))} other photos",
+        *([f"end to end: {hd['network']}"] if "network" in hd else []),
         f"a_bits={hd['a_bits']} a_frac={hd['a_frac']} out_frac={hd['out_frac']}; "
         f"SQNR/cosine on {hd['heldout_crops']} held-out crops vs float conv8 (int-pipe: requantized "
-        "uint outputs vs float ReLU)",
+        f"uint outputs vs float ReLU, first {hd.get('int_pipeline_crops', '?')} crops); rANS/Huff: "
+        "entropy-coded storage vs fp32; exec: products as executed (every stored slot)",
         "",
     ]
     cols = (
@@ -481,11 +574,17 @@ def format_report(report: dict) -> str:
         "total_bits",
         "metadata_bits",
         "ratio_vs_fp32",
+        "rans_ratio_vs_fp32",
+        "huffman_ratio_vs_fp32",
         "multiplies",
         "shifts",
         "adds",
         "lookups",
+        "executed_products",
         "acc_bits",
+        "logit_sqnr_db",
+        "top1_agreement",
+        "layer_s",
     )
     heads = (
         "layer",
@@ -496,16 +595,28 @@ def format_report(report: dict) -> str:
         "bits total",
         "meta bits",
         "x vs fp32",
+        "x rANS",
+        "x Huff",
         "mults",
         "shifts",
         "adds",
         "lookups",
+        "exec products",
         "acc",
+        "logit dB",
+        "top-1",
+        "time s",
     )
 
     def fmt(k, v):
-        if k in ("sqnr_db", "int_pipeline_sqnr_db"):
+        if v == "":
+            return ""
+        if k in ("sqnr_db", "int_pipeline_sqnr_db", "logit_sqnr_db"):
             return f"{v:.2f}"
+        if k in ("rans_ratio_vs_fp32", "huffman_ratio_vs_fp32", "layer_s"):
+            return f"{v:.1f}" if k == "layer_s" else f"{v:.2f}"
+        if k == "top1_agreement":
+            return f"{100 * v:.1f}%"
         if k == "cosine":
             return f"{v:.5f}"
         if k in ("density", "ratio_vs_fp32"):
@@ -540,8 +651,18 @@ def _check_writable(path: str, option: str) -> None:
 def cmd_report(args) -> int:
     if args.json:
         _check_writable(args.json, "--json")
+    if args.retrain_methods is not None:
+        from . import retrain
+
+        args.retrain_methods = args.retrain_methods or list(retrain.METHODS)
+        args.network = True
+    if args.retrain_steps is not None and args.retrain_steps < 1:
+        raise CliError(f"--retrain-steps must be >= 1, got {args.retrain_steps}")
+    t0 = time.perf_counter()
     report = run_report(args)
+    report["header"]["wall_s"] = time.perf_counter() - t0
     print(format_report(report))
+    print(f"\nwall time {report['header']['wall_s']:.1f} s")
     if args.json:
         Path(args.json).parent.mkdir(parents=True, exist_ok=True)
         Path(args.json).write_text(json.dumps(report, indent=1, default=float) + "\n")
@@ -742,6 +863,8 @@ def build_parser() -> argparse.ArgumentParser:
         default=True,
         help="also write the synthetic edge-case sets (*-stress-*, default on)",
     )
+    p.add_argument("--retrain", dest="retrain_methods", nargs="+", metavar="M", default=None,
+                   help="also export retrained layers (qat inq iosdist krplr) as <scheme>-<pruning>-<method>")
     p.set_defaults(func=cmd_export)
 
     p = sub.add_parser("report", help="accuracy / storage / op-count table of every scheme x pruning")
@@ -752,6 +875,12 @@ def build_parser() -> argparse.ArgumentParser:
         default="both",
         help="layers with and/or without the least-squares refit (default both)",
     )
+    p.add_argument("--retrain", dest="retrain_methods", nargs="*", metavar="M", default=None,
+                   help="also retrained layers (pymodel.retrain: qat inq iosdist krplr; no name = all); "
+                        "implies --network")
+    p.add_argument("--retrain-steps", type=int, default=None, help="gradient steps per retrained layer")
+    p.add_argument("--network", action="store_true",
+                   help="also run the rest of the VGG16 (onnxruntime): logit SQNR and top-1 agreement")
     common(p)
     p.set_defaults(func=cmd_report)
 

@@ -5,7 +5,10 @@ Conventions (stated once, used by every report):
   quantized layer (wint * wscale, bias) on the quantized inputs (int * 2^-a_frac).
 * op counts are per image for the whole layer, counting every output position H*W
   (the zero-padding taps are included, as in the usual "MACs = H*W*Cout*Cin*9" figure) and
-  only the weights the hardware does not skip (nonzero integer weights).
+  only the weights the hardware does not skip (nonzero integer weights); the executed_* counts
+  beside them count what the cores do: every stored slot (all 9 taps dense, the 3 of the kept
+  row for KRP, the k of the pattern for IKR, the kept taps unstructured) is processed, zero
+  weight or not.
 """
 
 from __future__ import annotations
@@ -145,4 +148,26 @@ def op_counts(layer: QuantizedLayer, h: int = 28, w: int = 28) -> dict:
         out["bank_levels"] = len(used)
     else:
         raise ValueError(f"unknown scheme {layer.scheme!r}")
+    out.update(executed_counts(layer, h, w))
     return out
+
+
+def stored_slots(layer: QuantizedLayer) -> int:
+    """Weight slots the hardware stores and processes (zero-valued ones included)."""
+    cout, cin = layer.wint.shape[:2]
+    if layer.pruning == "dense":
+        return int(layer.wint.size)
+    if layer.pruning == "krp":
+        return cout * cin * 3 * int(layer.extra.get("k_rows", 1))
+    if layer.pruning == "ikr":
+        return cout * cin * int(layer.patterns[0].sum())
+    return int(layer.mask.sum())
+
+
+def executed_counts(layer: QuantizedLayer, h: int = 28, w: int = 28) -> dict:
+    """{'executed_products', 'executed_adds'} per image: one product (multiply, shift, shift
+    pair for apot, or look-up for ios) and one accumulate per stored slot and output pixel
+    (apot: one more add per slot for its second term)."""
+    products = h * w * stored_slots(layer)
+    adds = products * (2 if layer.scheme == "apot" else 1)
+    return {"executed_products": products, "executed_adds": adds}

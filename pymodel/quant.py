@@ -12,6 +12,10 @@ grids column by column.
   per layer), i.e. the top exponent INQ-style, chosen by least squared error (nearest level in
   the linear domain, which is what minimises the error).
 * apot (two-term, b=5: E1=2,E2=1; b=6: E1=E2=2): every sum of two PoT terms; power-of-two scale.
+* inq  (INQ, b=4, coded in the pot4 format): INQ's own level set {0, +-2^n2 .. +-2^n1} with
+  n1 = floor(log2(4 max|w| / 3)) (one per layer, or per channel) and n2 = n1 + 1 - 2^(b-1)/2,
+  i.e. 4 magnitudes for b=4 (pot4 has 7 and picks its top exponent by least squared error),
+  rounded by INQ's rule: beta when (alpha+beta)/2 <= |w| < 3 beta/2 (ties away from zero).
 * ios  (b=4): one 16-level codebook per layer of levels +-mant*2^exp (mant in 1,3,5,7) with
   level 0 = zero, chosen by an exact dynamic programme over the representable values, and a
   float scale per channel; alternated twice (codebook | scales).
@@ -166,6 +170,45 @@ def pot_grid(w, mask=None, bits: int = 4, per_channel: bool = True, col_weight=N
                      extra={"per_channel": per_channel})
 
 
+class InqGrid(QuantGrid):
+    """INQ's rounding: |w| goes to the level beta with (alpha+beta)/2 <= |w| < 3 beta/2 (alpha the
+    next lower level, 0 below the smallest), i.e. nearest level with ties away from zero; values
+    beyond the top level (only reachable through error feedback) saturate to it."""
+
+    def nearest_index(self, x_scaled: np.ndarray) -> np.ndarray:
+        x = np.asarray(x_scaled, np.float64)
+        zero = int(np.searchsorted(self.levels, 0))
+        pos = self.levels[zero:].astype(np.float64)  # 0, 2^n2 .. 2^n1 (integer units)
+        k = np.searchsorted((pos[1:] + pos[:-1]) / 2.0, np.abs(x), side="right")
+        return np.where(x < 0, zero - k, zero + k)
+
+
+def inq_n1(max_abs: np.ndarray) -> np.ndarray:
+    """INQ's top exponent n1 = floor(log2(4 s / 3)), s = max|w| (of the layer or a channel)."""
+    return np.floor(np.log2(4.0 * np.asarray(max_abs, np.float64) / 3.0))
+
+
+def inq_grid(w, mask=None, bits: int = 4, per_channel: bool = False, col_weight=None) -> QuantGrid:
+    """INQ levels in the pot `bits` code format: the integer levels +-2^(t-m+1) .. +-2^t (t the
+    format's top exponent, m = 2^(bits-1)/2 INQ magnitudes) times the scale 2^(n1 - t).
+    `col_weight` is accepted for the refit path's interface and unused: INQ fixes n1 by rule."""
+    exp_bits = bits - 1
+    codefmt.check_format("pot", bits, exp_bits)
+    wf, _ = _prepare(w, mask)
+    all_levels, all_codes = level_table("pot", bits, exp_bits)
+    top_exp = int(np.log2(all_levels.max()))
+    n_mags = (1 << (bits - 1)) // 2
+    lowest = 1 << (top_exp - n_mags + 1)
+    keep = (all_levels == 0) | (np.abs(all_levels) >= lowest)
+    levels, lcodes = all_levels[keep], all_codes[keep]
+    maxabs = _max_abs(wf) if per_channel else np.full(wf.shape[0], _max_abs(wf.reshape(1, -1))[0])
+    n1 = inq_n1(maxabs)
+    scale = 2.0 ** (n1 - top_exp)
+    return InqGrid("pot", bits, exp_bits, 0, levels, lcodes, scale.astype(np.float64),
+                   extra={"per_channel": per_channel, "inq_n1": [int(v) for v in np.unique(n1)],
+                          "inq_magnitudes": n_mags})
+
+
 def apot_grid(w, mask=None, bits: int = 6, col_weight=None) -> QuantGrid:
     if bits not in APOT_SPLITS:
         raise ValueError(f"apot supports w_bits {sorted(APOT_SPLITS)} (E1,E2 = {APOT_SPLITS}), got {bits}")
@@ -268,6 +311,10 @@ def quantize_int(w, mask=None, bits: int = 8) -> Quantized:
 
 def quantize_pot(w, mask=None, bits: int = 4, per_channel: bool = True) -> Quantized:
     return pot_grid(w, mask, bits, per_channel).quantize(w, mask)
+
+
+def quantize_inq(w, mask=None, bits: int = 4, per_channel: bool = False) -> Quantized:
+    return inq_grid(w, mask, bits, per_channel).quantize(w, mask)
 
 
 def quantize_apot(w, mask=None, bits: int = 6) -> Quantized:

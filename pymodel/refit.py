@@ -45,11 +45,20 @@ def im2col(x: np.ndarray):
     return torch.cat([cols, torch.ones(cols.shape[0], 1, dtype=torch.float64)], dim=1)
 
 
-def gram_matrices(acts: ActivationSet):
-    """(A = Xq^T Xq, C = Xq^T Xf, mean of Xq rows, mean of Xf rows) on the calibration crops."""
-    xf = im2col(acts.calib_float)
-    xq = im2col(acts.calib_int.astype(np.float32) * np.float32(acts.step))
-    return xq.T @ xq, xq.T @ xf, xq.mean(0), xf.mean(0)
+def gram_matrices(acts: ActivationSet, crops_per_chunk: int = 4):
+    """(A = Xq^T Xq, C = Xq^T Xf, mean of Xq rows, mean of Xf rows) on the calibration crops,
+    accumulated a few crops at a time (the im2col of all crops would take GBs)."""
+    n = len(acts.calib_float)
+    a = c = sum_q = sum_f = None
+    rows = 0
+    for lo in range(0, n, crops_per_chunk):
+        xf = im2col(acts.calib_float[lo:lo + crops_per_chunk])
+        xq = im2col(acts.calib_int[lo:lo + crops_per_chunk].astype(np.float32) * np.float32(acts.step))
+        parts = (xq.T @ xq, xq.T @ xf, xq.sum(0), xf.sum(0))
+        a, c, sum_q, sum_f = parts if a is None else (a + parts[0], c + parts[1], sum_q + parts[2],
+                                                     sum_f + parts[3])
+        rows += xq.shape[0]
+    return a, c, sum_q / rows, sum_f / rows
 
 
 def _augmented(weight: np.ndarray, bias: np.ndarray):
@@ -178,6 +187,18 @@ def cached_grams(acts: ActivationSet):
     return _GRAMS[key]
 
 
+def cached_refit(conv8: ConvWeights, acts: ActivationSet, mask: np.ndarray, ridge: float = DEFAULT_RIDGE):
+    """refit_weights, cached in the cache dir keyed by every input."""
+    key = array_digest(_CACHE_VERSION, ridge, conv8.weight, conv8.bias, mask, acts.calib_float,
+                       acts.calib_int, acts.a_frac)
+    path = cache_dir() / f"refit_{key}.npz"
+    arrays = _load_npz(path, ("weight", "bias")) if path.is_file() else None
+    if arrays is None or arrays[0].shape != mask.shape:
+        arrays = refit_weights(conv8, acts, mask, ridge, cached_grams(acts))
+        _save_npz(path, weight=arrays[0], bias=arrays[1])
+    return arrays
+
+
 def refit_and_quantize(conv8: ConvWeights, acts: ActivationSet, mask: np.ndarray,
                        make_grid: Callable[..., QuantGrid], ridge: float = DEFAULT_RIDGE,
                        lsq_refit: bool = True) -> tuple[Quantized, np.ndarray, dict]:
@@ -189,14 +210,7 @@ def refit_and_quantize(conv8: ConvWeights, acts: ActivationSet, mask: np.ndarray
     grams = cached_grams(acts)
     _, _, mean_q, mean_f = grams
     if lsq_refit:
-        key = array_digest(_CACHE_VERSION, ridge, conv8.weight, conv8.bias, mask, acts.calib_float,
-                           acts.calib_int, acts.a_frac)
-        path = cache_dir() / f"refit_{key}.npz"
-        arrays = _load_npz(path, ("weight", "bias")) if path.is_file() else None
-        if arrays is None or arrays[0].shape != mask.shape:
-            arrays = refit_weights(conv8, acts, mask, ridge, grams)
-            _save_npz(path, weight=arrays[0], bias=arrays[1])
-        w_fit, b_fit = arrays
+        w_fit, b_fit = cached_refit(conv8, acts, mask, ridge)
     else:
         w_fit, b_fit = conv8.weight.astype(np.float64) * mask, conv8.bias.astype(np.float64)
     grid = make_grid(w_fit, mask, col_weight=grams[0].diagonal()[:-1].numpy())

@@ -19,8 +19,13 @@ class Scheme:
     w_bits: int
     exp1_bits: int = 0
     exp2_bits: int = 0
+    quantizer: str = ""  # a grid other than the kind's own ("inq": INQ levels in the pot format)
+    per_channel: bool = True  # pot / inq: one scale per output channel (else one per layer)
 
-    def grid_maker(self, per_channel: bool = True):
+    def grid_maker(self, per_channel: bool | None = None):
+        per_channel = self.per_channel if per_channel is None else per_channel
+        if self.quantizer == "inq":
+            return partial(quant.inq_grid, bits=self.w_bits, per_channel=per_channel)
         if self.kind == "int":
             return partial(quant.int_grid, bits=self.w_bits)
         if self.kind == "pot":
@@ -37,7 +42,14 @@ SCHEMES: dict[str, Scheme] = {
     "apot5": Scheme("apot5", "apot", 5, 2, 1),
     "apot6": Scheme("apot6", "apot", 6, 2, 2),
     "ios4": Scheme("ios4", "ios", 4),
+    # INQ's exact level set and rounding, coded as pot4 (same hardware): per layer as in INQ, and
+    # per channel as an option
+    "inq4": Scheme("inq4", "pot", 4, 3, quantizer="inq", per_channel=False),
+    "inq4c": Scheme("inq4c", "pot", 4, 3, quantizer="inq", per_channel=True),
 }
+# what `python -m pymodel export` writes by default: the RTL and HLS tests select these sets by
+# name, so schemes added later are exported only when asked for (--schemes)
+EXPORT_SCHEMES = ("int8", "int4", "pot4", "apot5", "apot6", "ios4")
 PRUNINGS = ("dense", "unstructured", "krp", "ikr")
 
 
@@ -70,13 +82,15 @@ def make_mask(weight: np.ndarray, pruning: str, k_rows: int = 1, ikr_k: int = 4,
 
 def make_layer(conv8: ConvWeights, acts: ActivationSet, scheme: str, pruning: str, refit: bool = False,
                k_rows: int = 1, ikr_k: int = 4, n_patterns: int = 8, seed: int = 0,
-               unstructured_density: float | None = None, per_channel: bool = True) -> QuantizedLayer:
+               unstructured_density: float | None = None, per_channel: bool | None = None,
+               retrain: str | None = None, retrain_steps: int | None = None) -> QuantizedLayer:
     """Prune conv8, optionally refit it on the calibration crops, and quantize it to `scheme`.
 
     Without refit the masked float weights are rounded to the nearest level of the scheme's grid
     and the float bias is kept. With refit the kept weights and bias are refitted by least
     squares and quantized with error feedback (pymodel.refit). `seed` is recorded only: every
-    step is deterministic."""
+    step is deterministic. `retrain` (pymodel.retrain.METHODS, needs refit) then fine-tunes the
+    refitted codes by distillation on the calibration crops."""
     if scheme not in SCHEMES:
         raise ValueError(f"unknown scheme {scheme!r}; expected one of {', '.join(SCHEMES)}")
     if pruning not in PRUNINGS:
@@ -95,16 +109,32 @@ def make_layer(conv8: ConvWeights, acts: ActivationSet, scheme: str, pruning: st
     spec = SCHEMES[scheme]
     mask, meta = make_mask(conv8.weight, pruning, k_rows, ikr_k, n_patterns, unstructured_density)
     grid_maker = spec.grid_maker(per_channel)
+    if retrain is not None:
+        from pymodel.retrain import METHODS
+
+        if retrain not in METHODS:
+            raise ValueError(f"unknown retraining method {retrain!r}; expected one of {', '.join(METHODS)}")
+        if not refit:
+            raise ValueError("retraining starts from the refitted layer: use refit=True with retrain")
     if refit:
         from pymodel.refit import refit_and_quantize
 
         # Dense: the float weights already are the LS optimum; only the error feedback applies.
         quantized, bias, info = refit_and_quantize(conv8, acts, mask, grid_maker,
                                                    lsq_refit=pruning != "dense")
+        if retrain is not None:
+            from pymodel.retrain import retrain_layer
+
+            quantized, bias, rinfo = retrain_layer(conv8, acts, mask, quantized, bias, retrain,
+                                                   pruning=pruning, steps=retrain_steps)
+            info = {**info, **rinfo}
     else:
         quantized = grid_maker(conv8.weight, mask).quantize(conv8.weight, mask)
         bias, info = conv8.bias.astype(np.float64), {}
-    extra = {"seed": seed, "density": float(mask.mean()), **quantized.grid.extra, **info}
+    extra = {"seed": seed, "density": float(mask.mean()), "scheme_name": scheme, **quantized.grid.extra,
+             **info}
+    if retrain is not None:
+        extra["retrain"] = retrain
     if pruning == "krp":
         extra["k_rows"] = k_rows
     if pruning == "ikr":

@@ -44,7 +44,8 @@ def test_storage_and_ops_for_krp_pot(conv8, acts):
     assert sb["ratio_vs_fp32"] == pytest.approx((512 * 256 * 9 + 512) * 32 / sb["total_bits"])
     oc = op_counts(layer)
     nnz = int((layer.wint != 0).sum())
-    assert oc == {"multiplies": 0, "shifts": 784 * nnz, "adds": 784 * nnz, "lookups": 0}
+    assert oc == {"multiplies": 0, "shifts": 784 * nnz, "adds": 784 * nnz, "lookups": 0,
+                  "executed_products": 784 * kernels * 3, "executed_adds": 784 * kernels * 3}
 
 
 def test_storage_ikr_and_unstructured(conv8, acts):

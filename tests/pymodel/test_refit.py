@@ -61,7 +61,7 @@ def test_refit_beats_rounding_on_heldout(conv8, small_acts, scheme, pruning):
 
 
 def test_make_layer_rejects_unknown_names(conv8, small_acts):
-    with pytest.raises(ValueError, match="int8, int4, pot4, apot5, apot6, ios4"):
+    with pytest.raises(ValueError, match="int8, int4, pot4, apot5, apot6, ios4, inq4, inq4c"):
         make_layer(conv8, small_acts, "int3", "dense")
     with pytest.raises(ValueError, match="dense, unstructured, krp, ikr"):
         make_layer(conv8, small_acts, "int8", "random")
@@ -78,5 +78,5 @@ def test_whole_layer_heldout_targets(conv8, acts, scheme, pruning, refit, floor_
 
 
 def test_registry():
-    assert set(SCHEMES) == {"int8", "int4", "pot4", "apot5", "apot6", "ios4"}
+    assert set(SCHEMES) == {"int8", "int4", "pot4", "apot5", "apot6", "ios4", "inq4", "inq4c"}
     assert PRUNINGS == ("dense", "unstructured", "krp", "ikr")
