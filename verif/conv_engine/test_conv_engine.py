@@ -2,8 +2,9 @@
 
 One model is built per (core, format, A_BITS, parameter set) and reused by the three test groups
 (each a separate simulator run, so xdist can spread them). Dense cores run at three parameter
-sets; the KRP and IKR cores at the two small ones (their 16x16 datapath runs the whole conv8
-layer in test_conv_layer.py), so the regression's time goes to formats, not repetition.
+sets; the KRP and IKR cores each at one of the two small ones, alternating between cores (their
+16x16 datapath runs the whole conv8 layer in test_conv_layer.py), so the regression's time goes
+to formats, not repetition.
 Seeds for the stall tests: CONV_SIM_SEEDS (comma-separated, default 1,2,3).
 Waves: WAVES=1 (FST, in build/sim/<name>-fst/runs/<group>/).
 """
@@ -39,9 +40,17 @@ MAX_SETS_PER_BUILD = 2  # the smallest fitting set + the smallest of another sha
 
 
 def builds() -> list[tuple[str, str, str]]:
-    """(core, format, parameter set) of every regression build."""
-    return [(core, fmt, ps) for core, kind in CORES.items() for fmt in kind.formats
-            for ps in PARAM_SETS if fmt == "dense" or ps in PRUNED_PARAM_SETS]
+    """(core, format, parameter set) of every regression build: dense at every parameter set;
+    KRP and IKR each at one small set, alternating between cores, so every (pruned format,
+    parameter set) pair is built by two or three cores and no build repeats another's shape."""
+    found = []
+    for n, (core, kind) in enumerate(CORES.items()):
+        for fmt in kind.formats:
+            if fmt == "dense":
+                found += [(core, fmt, ps) for ps in PARAM_SETS]
+            else:
+                found.append((core, fmt, PRUNED_PARAM_SETS[(n + (fmt == "ikr")) % len(PRUNED_PARAM_SETS)]))
+    return found
 
 
 def seeds() -> list[int]:
