@@ -3,14 +3,15 @@
 #
 #   vivado -mode batch -source scripts/vivado_synth.tcl -tclargs <core> [options]
 #
-#   <core>            mult | shift | plut            (wrapper conv_<core>, rtl/)
+#   <core>            mult | shift | plut            (rtl/conv_engine with ARITH = 0 | 1 | 2)
+#   -format F         dense | krp | ikr, default dense (FORMAT = 0 | 1 | 2; IKR_K/IKR_P by -generic)
 #   -target T         z7035 | kv260, default z7035   part and clock period: scripts/clock_targets.tcl
 #                                                    (the table the HLS flow reads too)
 #   -part P           overrides the target's part
 #   -period NS        overrides the target's clock period (ns)
-#   -generic K=V      any wrapper parameter, repeatable (e.g. -generic PAR_IN=16
+#   -generic K=V      any conv_engine parameter, repeatable (e.g. -generic PAR_IN=16
 #                     -generic W_BITS=6 -generic EXP1_BITS=2 -generic EXP2_BITS=2)
-#   -name N           run name (default <core>_<target>)
+#   -name N           run name (default <core>_<target>, <core>_<format>_<target> if pruned)
 #   -out DIR          parent of the run directory (default build/vivado)
 #   -impl             also opt/place/phys_opt/route and report post-route utilization/timing
 #
@@ -46,6 +47,7 @@ if {[llength $argv] < 1 || [lindex $argv 0] in {-h -help}} {
 }
 
 set core     [lindex $argv 0]
+set format   dense
 set target   z7035
 set generics {}
 set part     ""
@@ -60,12 +62,13 @@ if {[lsearch -exact {mult shift plut} $core] < 0} {
 for {set i 1} {$i < [llength $argv]} {incr i} {
     set arg [lindex $argv $i]
     if {$arg eq "-impl"} { set do_impl 1; continue }
-    if {$arg ni {-target -part -period -generic -name -out}} {
-        die "unknown option '$arg' (known: -target -part -period -generic -name -out -impl)"
+    if {$arg ni {-format -target -part -period -generic -name -out}} {
+        die "unknown option '$arg' (known: -format -target -part -period -generic -name -out -impl)"
     }
     if {[incr i] >= [llength $argv]} { die "option $arg has no value" }
     set value [lindex $argv $i]
     switch -- $arg {
+        -format  { set format $value }
         -target  { set target $value }
         -part    { set part $value }
         -period  { set period $value }
@@ -79,6 +82,9 @@ for {set i 1} {$i < [llength $argv]} {incr i} {
         -out     { set out $value }
     }
 }
+if {[lsearch -exact {dense krp ikr} $format] < 0} {
+    die "-format must be dense, krp or ikr (got '$format')"
+}
 if {![dict exists $CLOCK_TARGETS $target]} {
     die "-target must be [join [dict keys $CLOCK_TARGETS] { | }] (got '$target')"
 }
@@ -87,7 +93,7 @@ if {$period eq ""} { set period [dict get $CLOCK_TARGETS $target period_ns] }
 if {![string is double -strict $period] || $period <= 0} {
     die "-period must be a positive period in ns (got '$period')"
 }
-if {$name eq ""} { set name ${core}_$target }
+if {$name eq ""} { set name [expr {$format eq "dense" ? "${core}_$target" : "${core}_${format}_$target"}] }
 if {![regexp {^[A-Za-z0-9_.+-]+$} $name]} { die "-name: '$name' is not a plain directory name" }
 # The buffer site of HD.CLK_SRC depends on the device family, so it follows the target's part;
 # with another -part it is left to the target's entry only when the family prefix matches.
@@ -95,7 +101,11 @@ set clk_src [dict get $CLOCK_TARGETS $target clk_src]
 if {[string range $part 0 2] ne [string range [dict get $CLOCK_TARGETS $target part] 0 2]} {
     set clk_src ""
 }
-set top conv_$core
+# One top for every core: the arithmetic and the weight format are parameters
+# (docs/engine.md); user generics come after, so they may override nothing silently.
+set top conv_engine
+set generics [linsert $generics 0 "ARITH=[lsearch -exact {mult shift plut} $core]" \
+              "FORMAT=[lsearch -exact {dense krp ikr} $format]"]
 
 if {$out eq ""} { set out [file join $repo_dir build vivado] }
 set out_dir [file join [file normalize $out] $name]
@@ -151,6 +161,7 @@ step read_xdc read_xdc -mode out_of_context $xdc
 set generic_args {}
 foreach g $generics { lappend generic_args -generic $g }
 step synth_design synth_design -top $top -part $part -mode out_of_context {*}$generic_args \
+    -include_dirs [file join $repo_dir rtl] \
     -flatten_hierarchy rebuilt -directive Default
 
 step write_checkpoint write_checkpoint -force [file join $out_dir ${top}_synth.dcp]

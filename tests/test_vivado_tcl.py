@@ -71,8 +71,10 @@ def test_synthesis_flow(tmp_path: Path, target: str):
     cmds = [c["cmd"] for c in calls]
     assert "report_dsp_usage" not in cmds and "route_design" not in cmds
     (synth,) = only(calls, "synth_design")
-    assert flag(synth, "-top") == "conv_shift" and flag(synth, "-part") == t["part"]
-    assert flag(synth, "-mode") == "out_of_context" and flag(synth, "-generic") == "PAR_IN=8"
+    assert flag(synth, "-top") == "conv_engine" and flag(synth, "-part") == t["part"]
+    generics = [synth[k + 1] for k, a in enumerate(synth) if a == "-generic"]
+    assert flag(synth, "-mode") == "out_of_context" and generics == ["ARITH=1", "FORMAT=0", "PAR_IN=8"]
+    assert flag(synth, "-include_dirs") == str(REPO / "rtl"), "conv_prod_info.vh lives in rtl/"
     run_dir = tmp_path / "o" / f"shift_{target}"
     xdc = (run_dir / "clock.xdc").read_text()
     assert f"-period {t['period']} " in xdc
@@ -133,7 +135,20 @@ BAD = [
     (["shift", "-target", "zcu104"], "-target"),
     (["shift", "-generic", "PAR_IN"], "-generic"),
     (["shift", "-name", "../x"], "-name"),
+    (["shift", "-format", "sparse"], "-format"),
 ]
+
+
+def test_pruned_format_sets_format_generic(tmp_path: Path):
+    """-format picks the engine's FORMAT; IKR's K/P come as ordinary generics the mock checks
+    against rtl/conv_engine.v."""
+    proc, calls = run_mock(tmp_path, "plut", "-format", "ikr", "-generic", "IKR_K=4",
+                           "-out", str(tmp_path / "o"))
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    (synth,) = only(calls, "synth_design")
+    generics = [synth[k + 1] for k, a in enumerate(synth) if a == "-generic"]
+    assert generics == ["ARITH=2", "FORMAT=2", "IKR_K=4"]
+    assert (tmp_path / "o" / "plut_ikr_z7035" / "summary.json").is_file()
 
 
 @pytest.mark.parametrize(("args", "needle"), BAD, ids=[" ".join(a) or "empty" for a, _ in BAD])
@@ -197,4 +212,4 @@ exec "{tclsh}" "{MOCK}" "{tmp_path / 'make_calls.jsonl'}" "$src" "$@"
                            f"VIVADO_ARGS=plut -name mk -out {tmp_path}"],
                           capture_output=True, text=True, env=env, timeout=120)
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert json.loads((tmp_path / "mk" / "summary.json").read_text())["top"] == "conv_plut"
+    assert json.loads((tmp_path / "mk" / "summary.json").read_text())["top"] == "conv_engine"
