@@ -2,9 +2,9 @@
 
 One model is built per (core, format, A_BITS, parameter set) and reused by the three test groups
 (each a separate simulator run, so xdist can spread them). Dense cores run at p4x4 and p8x2
-(MULT int8 also at p16x16); the KRP and IKR cores each at one of the two small ones, alternating between cores (their
-16x16 datapath runs the whole conv8 layer in test_conv_layer.py), so the regression's time goes
-to formats, not repetition.
+(MULT int8 also at p16x16); the KRP and IKR cores each at one of the two small ones,
+alternating between cores (every core's 16x16 datapath runs the whole conv8 layer in
+test_conv_layer.py), so the regression's time goes to formats, not repetition.
 Seeds for the stall tests: CONV_SIM_SEEDS (comma-separated, default 1,2,3).
 Waves: WAVES=1 (FST, in build/sim/<name>-fst/runs/<group>/).
 """
