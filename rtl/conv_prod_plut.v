@@ -224,10 +224,8 @@ generate
         end
     end
 
-    // stage 2: every lane indexes its channel's bank and the level signs with its code;
-    // the correction leaf counts the negative leaves of the output lane
+    // stage 2: every lane indexes its channel's bank and the level signs with its code
     for (o = 0; o < PAR_OUT; o = o + 1) begin : g_out
-        wire [PAR_IN-1:0] negative;
         for (i = 0; i < PAR_IN; i = i + 1) begin : g_in
             wire [3:0]       code = codes_reg[(o*PAR_IN+i)*4 +: 4];
             reg  [MAG_W-1:0] value_reg;
@@ -236,18 +234,8 @@ generate
                 value_reg   <= select_level(bank_reg[i*16*MAG_W +: 16*MAG_W], code);
                 neg_sel_reg <= neg_reg[code];
             end
-            assign negative[i] = neg_sel_reg;
             assign leaves[(o*N_LEAVES + i)*LEAF_W +: LEAF_W] = {neg_sel_reg, value_reg};
         end
-        reg [CNT_W-1:0] count;
-        integer m;
-        always @* begin
-            count = {CNT_W{1'b0}};
-            for (m = 0; m < PAR_IN; m = m + 1) begin
-                count = count + {{(CNT_W-1){1'b0}}, negative[m]};
-            end
-        end
-        assign leaves[(o*N_LEAVES + PAR_IN)*LEAF_W +: LEAF_W] = {{(LEAF_W-CNT_W){1'b0}}, count};
     end
 
   end else begin : g_lane_path
@@ -272,7 +260,6 @@ generate
     );
 
     for (o = 0; o < PAR_OUT; o = o + 1) begin : g_out
-        wire [PAR_IN-1:0] negative;
         for (i = 0; i < PAR_IN; i = i + 1) begin : g_in
             wire [3:0]        code = codes[(o*PAR_IN+i)*4 +: 4];
             // stage 1: the lane's activation and its level's fields
@@ -295,20 +282,24 @@ generate
                                {MAG_W{neg_reg[code_reg]}};
                 neg_sel_reg <= neg_reg[code_reg];
             end
-            assign negative[i] = neg_sel_reg;
             assign leaves[(o*N_LEAVES + i)*LEAF_W +: LEAF_W] = {neg_sel_reg, value_reg};
         end
+    end
+  end
+
+    // both paths: the correction leaf of an output lane counts its negative (one's
+    // complement) product leaves, whose sign bit is the leaf's top bit
+    for (o = 0; o < PAR_OUT; o = o + 1) begin : g_correction
         reg [CNT_W-1:0] count;
         integer m;
         always @* begin
             count = {CNT_W{1'b0}};
             for (m = 0; m < PAR_IN; m = m + 1) begin
-                count = count + {{(CNT_W-1){1'b0}}, negative[m]};
+                count = count + {{(CNT_W-1){1'b0}}, leaves[(o*N_LEAVES + m)*LEAF_W + LEAF_W - 1]};
             end
         end
         assign leaves[(o*N_LEAVES + PAR_IN)*LEAF_W +: LEAF_W] = {{(LEAF_W-CNT_W){1'b0}}, count};
     end
-  end
 endgenerate
 
 endmodule
