@@ -13,7 +13,8 @@
 //   S2 products   conv_prod_mult / conv_prod_shift / conv_prod_plut (PROD_LAT cycles;
 //                 the lane's choice among the candidates happens inside the unit)
 //      adder tree per output lane (TREE_LEVELS cycles), then the accumulators
-//   requant       conv_requant (2 cycles) -> output FIFO -> m_axis_out
+//   back end      conv_backend: capture, time-shared conv_requant lanes (bias/shift RAM)
+//                 -> output FIFO -> m_axis_out
 // Stalls happen only at pixel boundaries: a pixel starts when its input window has
 // arrived, its tile's weights are loaded and the output FIFO has room for it and every
 // pixel in flight; inside a pixel the pipeline never stalls.
@@ -129,6 +130,7 @@ localparam PARAM_BITS = PAR_OUT * 40 + 128 + TABLE_BITS;
 localparam NPB        = (PARAM_BITS + WGT_W - 1) / WGT_W;
 localparam MAX_W      = prod_max_w(ARITH, W_BITS, EXP1_BITS, EXP2_BITS, LEVEL_EXP_MAX);
 localparam ACC_BITS   = acc_bits(CIN_MAX, A_BITS, MAX_W);
+localparam OUT_W      = max2(ACC_BITS, A_BITS + 1);   // output lane before sign extension
 
 localparam LOG2_PAR_IN  = $clog2(PAR_IN);
 localparam LOG2_PAR_OUT = $clog2(PAR_OUT);
@@ -374,6 +376,7 @@ conv_line_buffer #(
 reg  [T_W-1:0]        released_reg;     // tiles whose last output left the requantizer
 wire [T_W-1:0]        tiles_loaded;
 wire [PARAM_BITS-1:0] params0, params1;
+wire [NPB-1:0]        param_wr;
 wire                  wb_rd_en;
 wire [WB_ADDR_W-1:0]  wb_rd_addr;
 wire [WGT_W-1:0]      wb_rd_data;
@@ -408,6 +411,7 @@ conv_wgt_buffer #(
     .frame_err        (frame_err_wgt),
     .params0          (params0),
     .params1          (params1),
+    .param_wr         (param_wr),
     .rd_en            (wb_rd_en),
     .rd_addr          (wb_rd_addr),
     .rd_data          (wb_rd_data),
@@ -759,26 +763,33 @@ always @(posedge clk) begin
     acc_buf_reg       <= sum_buf;
 end
 
-// ---------------------------------------------------------------- requantizer and output FIFO
+// ---------------------------------------------------------------- back end and output FIFO
 
-// bias and shift of the tile in the requantizer
-wire [PAR_OUT*32-1:0] acc_bias  = acc_buf_reg ? params1[0 +: PAR_OUT*32] : params0[0 +: PAR_OUT*32];
-wire [PAR_OUT*8-1:0]  acc_shift = acc_buf_reg ? params1[PAR_OUT*32 +: PAR_OUT*8] : params0[PAR_OUT*32 +: PAR_OUT*8];
-wire [PAR_OUT*32-1:0]    push_data;
+// bias and shift go to the back end's RAM as the parameter beats arrive; the parameter
+// blocks keep only the level descriptors and the IKR library (their bias/shift bits are
+// unread, so synthesis drops those registers)
+wire unused_param_bias = &{1'b0, params0[0 +: PAR_OUT*40], params1[0 +: PAR_OUT*40]};
+wire [PAR_OUT*OUT_W-1:0] push_data;
 wire                     push_tile_last;
 
-conv_requant #(
+conv_backend #(
     .PAR_OUT (PAR_OUT),
     .ACC_BITS(ACC_BITS),
-    .A_BITS  (A_BITS)
-) u_requant (
+    .A_BITS  (A_BITS),
+    .OUT_W   (OUT_W),
+    .TAPS    (TAPS),
+    .WGT_W   (WGT_W),
+    .NPB     (NPB)
+) u_backend (
     .clk          (clk),
     .rst          (rst),
+    .param_wr     (param_wr),
+    .param_data   (s_axis_wgt_tdata),
+    .param_buf    (tiles_loaded[0]),
     .in_valid     (acc_done_reg),
     .in_tile_last (acc_tile_last_reg),
+    .in_buf       (acc_buf_reg),
     .acc          (acc_reg),
-    .bias         (acc_bias),
-    .shift        (acc_shift),
     .mode_requant (mode_reg),
     .out_valid    (push_valid),
     .out_tile_last(push_tile_last),
@@ -793,10 +804,10 @@ always @(posedge clk) begin
     end
 end
 
-wire [PAR_OUT*32:0] fifo_data;
+wire [PAR_OUT*OUT_W:0] fifo_data;
 
 conv_out_fifo #(
-    .DATA_W(PAR_OUT*32 + 1),
+    .DATA_W(PAR_OUT*OUT_W + 1),
     .DEPTH (FIFO_DEPTH),
     .CNT_W (FIFO_CNT_W)
 ) u_out_fifo (
@@ -810,8 +821,18 @@ conv_out_fifo #(
     .count    (fifo_count)
 );
 
-assign m_axis_out_tdata = fifo_data[PAR_OUT*32-1:0];
-assign m_axis_out_tlast = fifo_data[PAR_OUT*32];
+// a lane is OUT_W bits in the FIFO, sign-extended to 32 on the way out (conv_backend)
+generate
+    for (o = 0; o < PAR_OUT; o = o + 1) begin : g_out_lane
+        wire [OUT_W-1:0] lane = fifo_data[o*OUT_W +: OUT_W];
+        if (OUT_W < 32) begin : g_extend
+            assign m_axis_out_tdata[o*32 +: 32] = {{(32-OUT_W){lane[OUT_W-1]}}, lane};
+        end else begin : g_full
+            assign m_axis_out_tdata[o*32 +: 32] = lane;
+        end
+    end
+endgenerate
+assign m_axis_out_tlast = fifo_data[PAR_OUT*OUT_W];
 
 reg [T_W-1:0] out_tiles_reg;    // tiles fully sent
 wire out_fire = m_axis_out_tvalid && m_axis_out_tready;

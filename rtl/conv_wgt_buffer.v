@@ -36,6 +36,9 @@ module conv_wgt_buffer #(
 
     output wire [PARAM_BITS-1:0] params0,         // parameter block of buffer 0
     output wire [PARAM_BITS-1:0] params1,         // parameter block of buffer 1
+    output wire [NPB-1:0]        param_wr,        // one-hot: parameter beat b accepted now
+                                                  // (data on s_axis_wgt_tdata, buffer
+                                                  // tiles_loaded[0]): for the back end's RAM
 
     input  wire                  rd_en,
     input  wire [ADDR_W-1:0]     rd_addr,
@@ -128,6 +131,7 @@ generate
         localparam integer    LO   = pb * WGT_W;
         localparam integer    BITS = (PARAM_BITS - LO < WGT_W) ? PARAM_BITS - LO : WGT_W;
         localparam [BEAT_W-1:0] BEAT = pb;
+        assign param_wr[pb] = fire && beat_reg == BEAT;
         always @(posedge clk) begin
             if (fire && beat_reg == BEAT && !load_buf) pblock0_reg[LO +: BITS] <= s_axis_wgt_tdata[BITS-1:0];
             if (fire && beat_reg == BEAT &&  load_buf) pblock1_reg[LO +: BITS] <= s_axis_wgt_tdata[BITS-1:0];

@@ -1,0 +1,252 @@
+`default_nettype none
+// Shared back end (docs/engine.md, "Back end"): the output stage of PAR_OUT channels built
+// from RQ_LANES requantizer lanes, time-shared. A pixel's PAR_OUT accumulator sums complete
+// at most once every TAPS cycles (TAPS steps per channel group, at least one group), so the
+// sums are captured and requantized RQ_LANES at a time in PASSES = PAR_OUT/RQ_LANES <= TAPS
+// cycles, before the next pixel's sums arrive. RQ_LANES is the smallest power of two that
+// allows it (dense PAR_OUT=16: 2 lanes, 8 passes).
+//
+// Bias and shift live in a small RAM (distributed RAM) of 2 buffers x PASSES words, word
+// {buf, pass} = RQ_LANES x {shift (6 bits), bias (32 bits)} of channels
+// pass*RQ_LANES .. +RQ_LANES-1. The parameter beats of a tile are captured into one staging
+// block as they arrive and copied into the tile's buffer during the next PASSES cycles
+// (the next tile's parameter beats come at least TAPS >= PASSES beats later). The shift is
+// stored clamped to 63: every 8-bit shift >= 34 gives 0, as 63 does, so the result is the
+// contract's formula for the whole 8-bit field.
+//
+// Outputs: the requantized lanes are shifted into an output register of PAR_OUT x OUT_W
+// bits; the pixel is pushed once its last pass is in. A lane holds the raw accumulator
+// (MODE 0) or the zero-extended output (MODE 1) in OUT_W = max(ACC_BITS, A_BITS+1) bits,
+// so sign-extending OUT_W to 32 bits (after the FIFO) gives the 32-bit lane of either mode.
+module conv_backend #(
+    parameter PAR_OUT  = 16,    // output channels (power of two)
+    parameter ACC_BITS = 28,    // signed accumulator width
+    parameter A_BITS   = 8,     // output width
+    parameter OUT_W    = 28,    // stored lane width, max(ACC_BITS, A_BITS+1)
+    parameter TAPS     = 9,     // steps per channel group (a pixel takes >= TAPS cycles)
+    parameter WGT_W    = 2048,  // parameter beat width
+    parameter NPB      = 1      // parameter beats per tile
+) (
+    input  wire                     clk,
+    input  wire                     rst,
+
+    // parameter beats of the tile being loaded (bias at [o*32 +: 32], shift at
+    // [PAR_OUT*32 + o*8 +: 8] of the parameter block)
+    input  wire [NPB-1:0]           param_wr,       // one-hot: parameter beat b accepted
+    input  wire [WGT_W-1:0]         param_data,
+    input  wire                     param_buf,      // buffer of the tile being loaded
+
+    // finished accumulators of a pixel (at most one pixel every TAPS cycles)
+    input  wire                     in_valid,
+    input  wire                     in_tile_last,
+    input  wire                     in_buf,         // buffer of the pixel's tile
+    input  wire [PAR_OUT*ACC_BITS-1:0] acc,
+    input  wire                     mode_requant,
+
+    output wire                     out_valid,
+    output wire                     out_tile_last,
+    output wire [PAR_OUT*OUT_W-1:0] out_data
+);
+
+// smallest power of two r (dividing PAR_OUT) with PAR_OUT / r <= TAPS
+function integer rq_lanes;
+    input integer par_out, taps;
+    integer r;
+    begin
+        r = 1;
+        while (r < par_out && par_out / r > taps) r = r * 2;
+        rq_lanes = r;
+    end
+endfunction
+
+localparam RQ_LANES  = rq_lanes(PAR_OUT, TAPS);
+localparam PASSES    = PAR_OUT / RQ_LANES;
+localparam PASS_W    = (PASSES > 1) ? $clog2(PASSES) : 1;
+localparam SHIFT_W   = 6;
+localparam ENTRY_W   = 32 + SHIFT_W;
+localparam STAGE_W   = PAR_OUT * 40;                    // bias and shift of every channel
+localparam NPB_STAGE = (STAGE_W + WGT_W - 1) / WGT_W;    // beats holding them
+localparam integer       PASSES_LAST_I = PASSES - 1;
+localparam [PASS_W-1:0]  PASSES_LAST   = PASSES_LAST_I[PASS_W-1:0];
+
+generate
+    if (PAR_OUT < 1 || (1 << $clog2(PAR_OUT)) != PAR_OUT || TAPS < 1 || NPB < NPB_STAGE ||
+        OUT_W < ACC_BITS || OUT_W < A_BITS + 1 || OUT_W > 32) begin : g_bad_params
+        initial begin
+            $display("ERROR: conv_backend: PAR_OUT=%0d TAPS=%0d NPB=%0d OUT_W=%0d", PAR_OUT, TAPS, NPB, OUT_W);
+            $finish;
+        end
+        conv_illegal_parameter u_stop_elaboration ();
+    end
+endgenerate
+
+// ---------------------------------------------------------------- parameter staging and copy
+
+reg [STAGE_W-1:0] stage_reg;    // no reset: every tile rewrites it before its copy
+reg               copy_busy_reg;
+reg [PASS_W-1:0]  copy_pass_reg;
+reg               copy_buf_reg;
+
+genvar pb;
+generate
+    for (pb = 0; pb < NPB_STAGE; pb = pb + 1) begin : g_stage_beat
+        localparam integer LO   = pb * WGT_W;
+        localparam integer BITS = (STAGE_W - LO < WGT_W) ? STAGE_W - LO : WGT_W;
+        always @(posedge clk) begin
+            if (param_wr[pb]) stage_reg[LO +: BITS] <= param_data[BITS-1:0];
+        end
+    end
+    if (NPB > NPB_STAGE || WGT_W > STAGE_W) begin : g_unused_beats
+        wire unused_param = &{1'b0, param_wr, param_data};
+    end
+endgenerate
+
+always @(posedge clk) begin
+    if (rst) begin
+        copy_busy_reg <= 1'b0;
+        copy_pass_reg <= {PASS_W{1'b0}};
+        copy_buf_reg  <= 1'b0;
+    end else if (param_wr[NPB_STAGE-1]) begin
+        copy_busy_reg <= 1'b1;
+        copy_pass_reg <= {PASS_W{1'b0}};
+        copy_buf_reg  <= param_buf;
+    end else if (copy_busy_reg) begin
+        copy_busy_reg <= (copy_pass_reg != PASSES_LAST);
+        copy_pass_reg <= copy_pass_reg + 1'b1;
+    end
+end
+
+wire [RQ_LANES*ENTRY_W-1:0] copy_word;
+
+genvar l;
+generate
+    for (l = 0; l < RQ_LANES; l = l + 1) begin : g_copy_lane
+        wire [31:0] bias  = stage_reg[(copy_pass_reg * RQ_LANES + l) * 32 +: 32];
+        wire [7:0]  shift = stage_reg[PAR_OUT * 32 + (copy_pass_reg * RQ_LANES + l) * 8 +: 8];
+        wire [SHIFT_W-1:0] shift_clamped = (shift[7:6] != 2'd0) ? {SHIFT_W{1'b1}} : shift[SHIFT_W-1:0];
+        assign copy_word[l*ENTRY_W +: ENTRY_W] = {shift_clamped, bias};
+    end
+endgenerate
+
+// ---------------------------------------------------------------- capture and passes
+
+reg [PAR_OUT*ACC_BITS-1:0] cap_reg;     // the pixel's sums, read by the passes
+reg                        busy_reg;
+reg [PASS_W-1:0]           pass_reg;
+reg                        buf_reg;
+reg                        tile_last_reg;
+
+always @(posedge clk) begin
+    if (rst) begin
+        busy_reg <= 1'b0;
+        pass_reg <= {PASS_W{1'b0}};
+    end else if (in_valid) begin
+        busy_reg <= 1'b1;
+        pass_reg <= {PASS_W{1'b0}};
+    end else if (busy_reg) begin
+        busy_reg <= (pass_reg != PASSES_LAST);
+        pass_reg <= pass_reg + 1'b1;
+    end
+    if (in_valid) begin
+        cap_reg       <= acc;
+        buf_reg       <= in_buf;
+        tile_last_reg <= in_tile_last;
+    end
+end
+
+// the word of a pass is read one cycle ahead: pass 0 at capture, pass p+1 during pass p
+wire [PASS_W-1:0] pass_next = pass_reg + 1'b1;     // wraps after the last pass (unused read)
+wire [PASS_W:0]   rd_addr   = in_valid ? {in_buf, {PASS_W{1'b0}}} : {buf_reg, pass_next};
+wire [PASS_W:0] wr_addr   = {copy_buf_reg, copy_pass_reg};
+wire [RQ_LANES*ENTRY_W-1:0] word;
+
+conv_sdp_ram #(
+    .DATA_W(RQ_LANES * ENTRY_W),
+    .DEPTH (2 * (1 << PASS_W)),
+    .ADDR_W(PASS_W + 1)
+) u_param_ram (
+    .clk    (clk),
+    .wr_en  (copy_busy_reg),
+    .wr_addr(wr_addr),
+    .wr_data(copy_word),
+    .rd_en  (in_valid || busy_reg),
+    .rd_addr(rd_addr),
+    .rd_data(word)
+);
+
+wire [RQ_LANES*ACC_BITS-1:0] rq_acc = cap_reg[pass_reg * RQ_LANES * ACC_BITS +: RQ_LANES * ACC_BITS];
+wire [RQ_LANES*32-1:0]       rq_bias;
+wire [RQ_LANES*8-1:0]        rq_shift;
+wire                         rq_valid, rq_last;
+wire [RQ_LANES*32-1:0]       rq_data;
+
+generate
+    for (l = 0; l < RQ_LANES; l = l + 1) begin : g_rq_param
+        assign rq_bias[l*32 +: 32] = word[l*ENTRY_W +: 32];
+        assign rq_shift[l*8 +: 8]  = {{(8-SHIFT_W){1'b0}}, word[l*ENTRY_W + 32 +: SHIFT_W]};
+    end
+endgenerate
+
+conv_requant #(
+    .PAR_OUT (RQ_LANES),
+    .ACC_BITS(ACC_BITS),
+    .A_BITS  (A_BITS)
+) u_requant (
+    .clk          (clk),
+    .rst          (rst),
+    .in_valid     (busy_reg),
+    .in_tile_last (tile_last_reg && (pass_reg == PASSES_LAST)),
+    .acc          (rq_acc),
+    .bias         (rq_bias),
+    .shift        (rq_shift),
+    .mode_requant (mode_requant),
+    .out_valid    (rq_valid),
+    .out_tile_last(rq_last),
+    .out_data     (rq_data)
+);
+
+// ---------------------------------------------------------------- output assembly
+
+reg [PAR_OUT*OUT_W-1:0] out_reg;
+reg [PASS_W-1:0]        out_pass_reg;
+reg                     push_reg, push_last_reg;
+wire [RQ_LANES*OUT_W-1:0] rq_lanes_w;
+
+generate
+    for (l = 0; l < RQ_LANES; l = l + 1) begin : g_out_lane
+        assign rq_lanes_w[l*OUT_W +: OUT_W] = rq_data[l*32 +: OUT_W];
+        if (OUT_W < 32) begin : g_unused_top
+            wire unused_top = &{1'b0, rq_data[l*32 + OUT_W +: 32 - OUT_W]};
+        end
+    end
+    if (PASSES > 1) begin : g_shift_in
+        always @(posedge clk) begin
+            if (rq_valid) out_reg <= {rq_lanes_w, out_reg[PAR_OUT*OUT_W-1:RQ_LANES*OUT_W]};
+        end
+    end else begin : g_load
+        always @(posedge clk) begin
+            if (rq_valid) out_reg <= rq_lanes_w;
+        end
+    end
+endgenerate
+
+always @(posedge clk) begin
+    if (rst) begin
+        out_pass_reg  <= {PASS_W{1'b0}};
+        push_reg      <= 1'b0;
+        push_last_reg <= 1'b0;
+    end else begin
+        if (rq_valid) begin
+            out_pass_reg <= (out_pass_reg == PASSES_LAST) ? {PASS_W{1'b0}} : out_pass_reg + 1'b1;
+        end
+        push_reg      <= rq_valid && (out_pass_reg == PASSES_LAST);
+        push_last_reg <= rq_last;
+    end
+end
+
+assign out_valid     = push_reg;
+assign out_tile_last = push_last_reg;
+assign out_data      = out_reg;
+
+endmodule
+`default_nettype wire
