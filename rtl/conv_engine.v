@@ -34,7 +34,8 @@ module conv_engine #(
     parameter W_MAX         = 32,   // max columns
     parameter CIN_MAX       = 256,  // max input channels (multiple of PAR_IN)
     parameter COUT_MAX      = 512,  // max output channels (multiple of PAR_OUT)
-    parameter FIFO_DEPTH    = 8     // output FIFO entries (power of two >= 4)
+    parameter FIFO_DEPTH    = 8,    // output FIFO entries (power of two >= 4)
+    parameter MULT_PACK     = 0     // MULT, dense: 1 = two products per DSP48E1 (conv_prod_mult PACK)
 ) (
     input  wire                         clk,
     input  wire                         rst,
@@ -128,6 +129,9 @@ localparam LEVELS_LSB = PAR_OUT * 40;
 localparam TABLE_LSB  = PAR_OUT * 40 + 128;
 localparam PARAM_BITS = PAR_OUT * 40 + 128 + TABLE_BITS;
 localparam NPB        = (PARAM_BITS + WGT_W - 1) / WGT_W;
+// the parameter block bits the weight buffer stores: bias and shift go to the back end's
+// RAM, the level descriptors only matter to PLUT, the IKR library (last) to IKR
+localparam PARAM_KEEP_LSB = (ARITH == 2) ? LEVELS_LSB : TABLE_LSB;
 localparam MAX_W      = prod_max_w(ARITH, W_BITS, EXP1_BITS, EXP2_BITS, LEVEL_EXP_MAX);
 localparam ACC_BITS   = acc_bits(CIN_MAX, A_BITS, MAX_W);
 localparam OUT_W      = max2(ACC_BITS, A_BITS + 1);   // output lane before sign extension
@@ -180,7 +184,7 @@ generate
         end
         conv_illegal_parameter u_stop_elaboration ();
     end
-    if (ARITH == 0 && (W_BITS < 2 || W_BITS > 8)) begin : g_bad_mult
+    if (ARITH == 0 && (W_BITS < 2 || W_BITS > 8 || MULT_PACK < 0 || MULT_PACK > 1)) begin : g_bad_mult
         initial begin
             $display("ERROR: conv_engine: MULT needs W_BITS in 2..8, got %0d", W_BITS);
             $finish;
@@ -391,6 +395,7 @@ conv_wgt_buffer #(
     .CG_MAX    (CG_MAX),
     .NPB       (NPB),
     .PARAM_BITS(PARAM_BITS),
+    .KEEP_LSB  (PARAM_KEEP_LSB),
     .CG_W      (CG_W),
     .T_W       (T_W),
     .ADDR_W    (WB_ADDR_W),
@@ -664,7 +669,8 @@ generate
         conv_prod_mult #(
             .PAR_IN(PAR_IN), .PAR_OUT(PAR_OUT), .A_BITS(A_BITS), .W_BITS(W_BITS),
             .EXP1_BITS(EXP1_BITS), .EXP2_BITS(EXP2_BITS), .LEVEL_EXP_MAX(LEVEL_EXP_MAX),
-            .NCAND(NCAND), .SEL_W(SEL_W), .N_LEAVES(N_LEAVES), .LEAF_W(LEAF_W)
+            .NCAND(NCAND), .SEL_W(SEL_W), .N_LEAVES(N_LEAVES), .LEAF_W(LEAF_W),
+            .PACK((FORMAT == 0) ? MULT_PACK : 0)
         ) u_prod (
             .clk(clk), .cand(cand_act), .sel(lane_sel), .codes(wb_rd_data), .levels(levels),
             .leaves(leaves), .err(prod_err)
@@ -731,27 +737,20 @@ conv_pipe_delay #(
 
 // ---------------------------------------------------------------- accumulators
 
-reg [PAR_OUT*ACC_BITS-1:0] acc_reg;
-reg                        acc_done_reg, acc_tile_last_reg, acc_buf_reg;
+wire [PAR_OUT*ACC_BITS-1:0] acc_reg;
+reg                         acc_done_reg, acc_tile_last_reg, acc_buf_reg;
 
-generate
-    for (o = 0; o < PAR_OUT; o = o + 1) begin : g_acc
-        // a step's lane sum is bounded by the layer bound, so it fits ACC_BITS
-        wire signed [SUM_W-1:0]    lane_sum = lane_sums[o*SUM_W +: SUM_W];
-        wire signed [ACC_BITS-1:0] lane_sum_acc;
-        if (SUM_W >= ACC_BITS) begin : g_narrow
-            assign lane_sum_acc = lane_sum[ACC_BITS-1:0];
-        end else begin : g_widen
-            assign lane_sum_acc = {{(ACC_BITS-SUM_W){lane_sum[SUM_W-1]}}, lane_sum};
-        end
-        always @(posedge clk) begin
-            if (sum_valid) begin
-                acc_reg[o*ACC_BITS +: ACC_BITS] <= sum_first ? lane_sum_acc :
-                                                   acc_reg[o*ACC_BITS +: ACC_BITS] + lane_sum_acc;
-            end
-        end
-    end
-endgenerate
+conv_accumulators #(
+    .PAR_OUT (PAR_OUT),
+    .SUM_W   (SUM_W),
+    .ACC_BITS(ACC_BITS)
+) u_acc (
+    .clk      (clk),
+    .in_valid (sum_valid),
+    .in_first (sum_first),
+    .lane_sums(lane_sums),
+    .acc      (acc_reg)
+);
 
 always @(posedge clk) begin
     if (rst) begin

@@ -39,16 +39,20 @@ localparam SH1_MAX  = (1 << EXP1_BITS) - 2;
 localparam SH2_MAX  = (EXP2_BITS > 0) ? (1 << EXP2_BITS) - 2 : 0;
 localparam MAG_W    = A_BITS + ((SH1_MAX > SH2_MAX) ? SH1_MAX : SH2_MAX);
 
-// one term: magnitude a << (m-1) (0 when m == 0), one's complement when negative
+// one term: magnitude a << (m-1) (0 when m == 0), one's complement when negative. The
+// shift amount m-1 keeps the exponent field's width e (m == 0 zeroes the activation, not
+// the wide result, and its wrapped amount then shifts a zero); the negation is one XOR.
 function [LEAF_W-1:0] term_leaf;
     input [A_BITS-1:0] a;
     input              sign;
     input [3:0]        m;
-    reg   [LEAF_W-1:0] mag;
+    input integer      e;       // exponent field width (a constant at every call)
+    reg   [3:0]        sh;
+    reg   [A_BITS-1:0] kept;
     begin
-        mag = {{(LEAF_W-A_BITS){1'b0}}, a};
-        mag = (m == 4'd0) ? {LEAF_W{1'b0}} : (mag << (m - 4'd1));
-        term_leaf = (sign && m != 4'd0) ? ~mag : mag;
+        sh   = (m - 4'd1) & ((4'd1 << e) - 4'd1);
+        kept = (m == 4'd0) ? {A_BITS{1'b0}} : a;
+        term_leaf = ({{(LEAF_W-A_BITS){1'b0}}, kept} << sh) ^ {LEAF_W{sign && (m != 4'd0)}};
     end
 endfunction
 
@@ -92,7 +96,7 @@ generate
             reg  [LEAF_W-1:0] leaf1_reg;
             assign negative[i] = s1 && (m1 != 4'd0);
             always @(posedge clk) begin
-                leaf1_reg <= term_leaf(a, s1, m1);
+                leaf1_reg <= term_leaf(a, s1, m1, EXP1_BITS);
             end
             assign leaves[(o*N_LEAVES + i)*LEAF_W +: LEAF_W] = leaf1_reg;
             if (N_TERMS == 2) begin : g_term2
@@ -101,7 +105,7 @@ generate
                 reg  [LEAF_W-1:0] leaf2_reg;
                 assign negative[PAR_IN + i] = s2 && (m2 != 4'd0);
                 always @(posedge clk) begin
-                    leaf2_reg <= term_leaf(a, s2, m2);
+                    leaf2_reg <= term_leaf(a, s2, m2, EXP2_BITS);
                 end
                 assign leaves[(o*N_LEAVES + PAR_IN + i)*LEAF_W +: LEAF_W] = leaf2_reg;
             end

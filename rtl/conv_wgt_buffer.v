@@ -13,6 +13,8 @@ module conv_wgt_buffer #(
     parameter CG_MAX     = 16,                  // max channel groups
     parameter NPB        = 1,                   // parameter beats per tile
     parameter PARAM_BITS = 768,                 // meaningful bits of the parameter block
+    parameter KEEP_LSB   = 0,                   // bits below are not stored (read 0): the
+                                                // engine's back end keeps bias/shift itself
     parameter CG_W       = 5,                   // width of channel-group counts
     parameter T_W        = 6,                   // width of tile counts
     parameter ADDR_W     = $clog2(2*TAPS*CG_MAX),   // weight RAM address width
@@ -65,8 +67,7 @@ reg [BEAT_W-1:0]   beat_reg;        // beat within the tile
 reg [ADDR_W-1:0]   wr_addr_reg;     // weight RAM address of the next weight beat
 reg [IDX_ADDR_W-1:0] idx_addr_reg;  // index RAM address of the next index beat
 reg [BPC_W-1:0]    k_reg;           // beat within the channel group
-reg [PARAM_BITS-1:0] pblock0_reg;
-reg [PARAM_BITS-1:0] pblock1_reg;
+localparam KEEP_W = PARAM_BITS - KEEP_LSB;        // stored bits of a parameter block
 reg                frame_err_reg;
 
 // beats per tile: NPB + BPC*CG (a constant multiple: shift-adds, no multiplier)
@@ -87,8 +88,6 @@ wire         fire       = accept && s_axis_wgt_tvalid;
 assign s_axis_wgt_tready = accept;
 assign tiles_loaded      = loaded_reg;
 assign frame_err         = frame_err_reg;
-assign params0           = pblock0_reg;
-assign params1           = pblock1_reg;
 
 always @(posedge clk) begin
     if (rst || launch) begin
@@ -124,18 +123,38 @@ always @(posedge clk) begin
 end
 
 // parameter blocks: no reset needed, every tile rewrites its block before use. Beat b
-// holds bits [b*WGT_W +: WGT_W]; the zero padding of the last beat is not stored.
+// holds bits [b*WGT_W +: WGT_W]; the zero padding of the last beat is not stored, nor are
+// the bits below KEEP_LSB.
 genvar pb;
 generate
     for (pb = 0; pb < NPB; pb = pb + 1) begin : g_param_beat
-        localparam integer    LO   = pb * WGT_W;
-        localparam integer    BITS = (PARAM_BITS - LO < WGT_W) ? PARAM_BITS - LO : WGT_W;
         localparam [BEAT_W-1:0] BEAT = pb;
         assign param_wr[pb] = fire && beat_reg == BEAT;
-        always @(posedge clk) begin
-            if (fire && beat_reg == BEAT && !load_buf) pblock0_reg[LO +: BITS] <= s_axis_wgt_tdata[BITS-1:0];
-            if (fire && beat_reg == BEAT &&  load_buf) pblock1_reg[LO +: BITS] <= s_axis_wgt_tdata[BITS-1:0];
+    end
+    if (KEEP_W > 0) begin : g_pblock
+        reg [KEEP_W-1:0] pblock0_reg;
+        reg [KEEP_W-1:0] pblock1_reg;
+        for (pb = 0; pb < NPB; pb = pb + 1) begin : g_beat
+            localparam integer LO   = pb * WGT_W;
+            localparam integer HI   = (PARAM_BITS < LO + WGT_W) ? PARAM_BITS : LO + WGT_W;  // exclusive
+            localparam integer KLO  = (LO > KEEP_LSB) ? LO : KEEP_LSB;
+            if (HI > KLO) begin : g_kept
+                always @(posedge clk) begin
+                    if (param_wr[pb] && !load_buf) pblock0_reg[KLO-KEEP_LSB +: HI-KLO] <= s_axis_wgt_tdata[KLO-LO +: HI-KLO];
+                    if (param_wr[pb] &&  load_buf) pblock1_reg[KLO-KEEP_LSB +: HI-KLO] <= s_axis_wgt_tdata[KLO-LO +: HI-KLO];
+                end
+            end
         end
+        if (KEEP_LSB > 0) begin : g_low_zero
+            assign params0 = {pblock0_reg, {KEEP_LSB{1'b0}}};
+            assign params1 = {pblock1_reg, {KEEP_LSB{1'b0}}};
+        end else begin : g_all
+            assign params0 = pblock0_reg;
+            assign params1 = pblock1_reg;
+        end
+    end else begin : g_no_pblock
+        assign params0 = {PARAM_BITS{1'b0}};
+        assign params1 = {PARAM_BITS{1'b0}};
     end
 endgenerate
 
@@ -172,7 +191,7 @@ generate
         wire unused_idx_read = &{1'b0, idx_rd_en, idx_rd_addr, idx_addr_reg};
         assign idx_rd_data = 1'b0;
     end
-    if (IDX_BEAT_W > WGT_W || TAPS < 1 || TAPS > 9) begin : g_bad_params
+    if (IDX_BEAT_W > WGT_W || TAPS < 1 || TAPS > 9 || KEEP_LSB < 0 || KEEP_LSB > PARAM_BITS) begin : g_bad_params
         initial begin
             $display("ERROR: conv_wgt_buffer: IDX_BEAT_W=%0d > WGT_W=%0d or TAPS=%0d", IDX_BEAT_W, WGT_W, TAPS);
             $finish;

@@ -13,6 +13,8 @@ export PATH="$VERILATOR_ROOT/bin:$PATH"
 #   name | parameters
 CONFIGS=(
   "mult dense   |-GARITH=0"
+  "mult pack    |-GARITH=0 -GMULT_PACK=1"
+  "mult pack4   |-GARITH=0 -GMULT_PACK=1 -GW_BITS=4 -GPAR_IN=4 -GPAR_OUT=4 -GCIN_MAX=16 -GCOUT_MAX=16"
   "mult krp     |-GARITH=0 -GFORMAT=1"
   "mult ikr     |-GARITH=0 -GFORMAT=2"
   "shift dense  |-GARITH=1 -GW_BITS=4"

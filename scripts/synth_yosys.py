@@ -1,24 +1,39 @@
 #!/usr/bin/env python3
-"""Yosys synth_xilinx (xc7) of every convolution core x weight format at small parameter sets.
+"""Yosys synth_xilinx (xc7) of every convolution core: per-block breakdown, marginal cost per lane, depth.
 
-Runs Debian yosys (/usr/bin/yosys, or $YOSYS) on conv_engine for MULT (with DSPs and with
--nodsp), SHIFT (one-term pot4 and two-term apot6) and PLUT (ios4), each in the weight
-formats dense, KRP and IKR (K=4, P=8), at two parameter sets (p4x4, and p4x16 where PLUT's
-per-channel product bank is shared by 16 output lanes), --jobs runs at a time (default 2).
-Memories are kept small (H_MAX=W_MAX=8, CIN_MAX=16, COUT_MAX=32) so a run takes well under
-two minutes. Counts the mapped cells of the flattened netlist and writes <out>/synth.json
-(default build/synth) plus one log and stat per run under <out>/<run>/. The table gives
-LUT/FF/CARRY4/DSP/BRAM, LUTs per lane (PAR_IN*PAR_OUT), the LUT ratio against MULT built
-with -nodsp at the same set and format, and for KRP/IKR the LUTs per lane that skipping
-costs against the same core dense (candidate and per-lane selection, index logic).
+Runs Debian yosys (/usr/bin/yosys, or $YOSYS) on conv_engine for MULT (with DSPs, with -nodsp,
+and DSP-packed: MULT_PACK=1, two products per DSP48E1, int8 and int4; dense only), SHIFT
+(one-term pot4 and two-term apot6) and PLUT (ios4), in the weight formats dense, KRP and
+IKR (K=4, P=8), at three parameter sets (p4x4, p4x16, p16x16), --jobs runs at a time
+(default 2). Memories are kept small (H_MAX=W_MAX=8, CIN_MAX=32,
+COUT_MAX=32, the same at every set so the sets differ only in lanes).
+
+Each run synthesizes the hierarchy (synth_xilinx without -flatten), so the cells of every
+block are counted where they are built:
+  products  conv_prod_* (lane selects, multipliers / shifters / product banks and selects)
+  trees     the PAR_OUT adder trees          acc   the accumulators
+  backend   bias/shift storage, capture, output assembly (conv_backend without conv_requant)
+  requant   the requantizer lanes (conv_requant)
+  buffers   line buffer, weight buffer (weight / index RAM, level and IKR parameter blocks),
+            output FIFO
+  select    window select and lane index     control  the engine's own cells (sequencer,
+            flags; before the shared back end also the bias/shift 2:1 selects)
+then flattens the mapped netlist for the totals and for `ltp` (the longest topological path
+through LUT/MUXF/CARRY4 cells, FFs/RAMs/DSPs cut it): a logic-depth proxy for the clock.
+
+The tables: per run the blocks' LUTs and totals (LUT, FF, LUTRAM, BRAM, DSP48E1, depth);
+per core the LUTs per lane and the marginal LUT/FF per extra lane between the sets. With
+--baseline REF the RTL of git revision REF is synthesized in the same run and every row is
+printed beside it (before | after). Writes <out>/synth.json (default build/synth) and one
+log and stat per run under <out>/<rtl>/<run>/.
 
 Exit status is non-zero if yosys fails, if MULT did not map onto DSP48E1, or if SHIFT or
 PLUT used any DSP48E1 (they must be multiplier-free).
 
-    python scripts/synth_yosys.py            # both parameter sets, every format
-    python scripts/synth_yosys.py --quick    # the small set, dense (about 2 min on 2 cores)
-    python scripts/synth_yosys.py --formats dense,krp --params p4x16   # a chosen slice
-    python scripts/synth_yosys.py --out /tmp/s --widemux 5   # other dir / MUXF7/8 inference
+    python scripts/synth_yosys.py                 # make synth: every core, dense, 3 sets
+    python scripts/synth_yosys.py --quick         # p4x4 dense (test_synth.py; ~2 min on 2 cores)
+    python scripts/synth_yosys.py --baseline HEAD~3 --params p4x16   # before | after
+    python scripts/synth_yosys.py --formats dense,krp,ikr --cores shift_pot4,plut_ios4
 """
 from __future__ import annotations
 
@@ -30,12 +45,13 @@ import re
 import shutil
 import subprocess
 import sys
+import tarfile
+import tempfile
 import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 RTL_DIR = REPO / "rtl"
-RTL = sorted(str(p) for p in RTL_DIR.glob("*.v"))
 OUT = REPO / "build" / "synth"
 TOP = "conv_engine"
 
@@ -43,20 +59,31 @@ TOP = "conv_engine"
 CORES = {
     "mult_int8":       ({"ARITH": 0, "W_BITS": 8}, False),
     "mult_int8_nodsp": ({"ARITH": 0, "W_BITS": 8}, True),
+    "mult_int8_pack":  ({"ARITH": 0, "W_BITS": 8, "MULT_PACK": 1}, False),
+    "mult_int4_pack":  ({"ARITH": 0, "W_BITS": 4, "MULT_PACK": 1}, False),
     "shift_pot4":      ({"ARITH": 1, "W_BITS": 4, "EXP1_BITS": 3, "EXP2_BITS": 0}, False),
     "shift_apot6":     ({"ARITH": 1, "W_BITS": 6, "EXP1_BITS": 2, "EXP2_BITS": 2}, False),
     "plut_ios4":       ({"ARITH": 2, "W_BITS": 4, "LEVEL_EXP_MAX": 8}, False),
 }
 MULTIPLIER_FREE = {"shift_pot4", "shift_apot6", "plut_ios4"}
 FORMATS = {"dense": {"FORMAT": 0}, "krp": {"FORMAT": 1}, "ikr": {"FORMAT": 2, "IKR_K": 4, "IKR_P": 8}}
-# parameter sets: small memories, so all ten runs take a few minutes on two cores; p4x16
-# shows PLUT with its per-channel product bank shared by 16 output lanes
+_MEM = {"A_BITS": 8, "H_MAX": 8, "W_MAX": 8, "CIN_MAX": 32, "COUT_MAX": 32}
 PARAM_SETS = {
-    "p4x4":  {"PAR_IN": 4, "PAR_OUT": 4, "A_BITS": 8, "H_MAX": 8, "W_MAX": 8,
-              "CIN_MAX": 16, "COUT_MAX": 16},
-    "p4x16": {"PAR_IN": 4, "PAR_OUT": 16, "A_BITS": 8, "H_MAX": 8, "W_MAX": 8,
-              "CIN_MAX": 16, "COUT_MAX": 32},
+    "p4x4":   {"PAR_IN": 4, "PAR_OUT": 4, **_MEM},
+    "p4x16":  {"PAR_IN": 4, "PAR_OUT": 16, **_MEM},
+    "p16x16": {"PAR_IN": 16, "PAR_OUT": 16, **_MEM},
 }
+# module (base name) -> block
+BLOCK_OF = {
+    "conv_prod_mult": "products", "conv_prod_shift": "products", "conv_prod_plut": "products",
+    "conv_adder_tree": "trees", "conv_accumulators": "acc",
+    "conv_backend": "backend", "conv_requant": "requant",
+    "conv_line_buffer": "buffers", "conv_wgt_buffer": "buffers", "conv_out_fifo": "buffers",
+    "conv_window_select": "select", "conv_lane_index": "select",
+}
+BLOCKS = ["products", "trees", "acc", "backend", "requant", "buffers", "select", "control"]
+# cells that make up a combinational path (each counts one level); FFs, RAMs, DSPs cut it
+COMB_CELL = re.compile(r"LUT[1-6]|MUXF[78]|CARRY4")
 
 
 def find_yosys() -> str:
@@ -69,17 +96,32 @@ def find_yosys() -> str:
     return exe
 
 
-def count_cells(stat_text: str) -> dict:
-    """Cell counts of the last `stat` of a flattened design."""
-    cells: dict[str, int] = {}
-    section = stat_text.split("Number of cells:")[-1]
-    for line in section.splitlines()[1:]:
-        m = re.match(r"^\s+(\S+)\s+(\d+)\s*$", line)
-        if m:
-            cells[m.group(1)] = cells.get(m.group(1), 0) + int(m.group(2))
-        elif line.strip() and not line.startswith(" "):
-            break
-    return cells
+def base_name(module: str) -> str:
+    """conv_adder_tree from `$paramod$<hash>\\conv_adder_tree` or `$paramod\\conv_x\\P=1`."""
+    parts = module.split("\\")
+    return parts[1] if module.startswith("$paramod") and len(parts) > 1 else module.lstrip("\\")
+
+
+def parse_stat(stat_text: str) -> tuple[dict[str, dict[str, int]], str]:
+    """Per-module own cell counts of a hierarchical `stat`, and the top module."""
+    modules: dict[str, dict[str, int]] = {}
+    top = ""
+    parts = re.split(r"^=== (.+?) ===$", stat_text, flags=re.M)
+    for name, body in zip(parts[1::2], parts[2::2], strict=True):
+        if name == "design hierarchy":
+            m = re.search(r"^\s+(\S+)\s+1\s*$", body, flags=re.M)
+            top = m.group(1) if m else ""
+            continue
+        cells: dict[str, int] = {}
+        section = body.split("Number of cells:")[-1]
+        for line in section.splitlines()[1:]:
+            m = re.match(r"^\s+(\S+)\s+(\d+)\s*$", line)
+            if m:
+                cells[m.group(1)] = cells.get(m.group(1), 0) + int(m.group(2))
+            elif line.strip():
+                break
+        modules[name] = cells
+    return modules, top
 
 
 def summarize(cells: dict) -> dict:
@@ -97,20 +139,63 @@ def summarize(cells: dict) -> dict:
     }
 
 
-def run_one(yosys: str, core: str, fmt: str, pset: str, out: Path, widemux: int) -> dict:
+def flat_cells(modules: dict, name: str) -> dict:
+    """Primitive cells of `name` with every submodule expanded."""
+    out: dict[str, int] = {}
+    for cell, n in modules.get(name, {}).items():
+        sub = flat_cells(modules, cell) if cell in modules else {cell: 1}
+        for c, k in sub.items():
+            out[c] = out.get(c, 0) + k * n
+    return out
+
+
+def block_breakdown(modules: dict, top: str) -> dict[str, dict]:
+    """LUT/FF/LUTRAM per block: the top's direct submodules by module name; conv_requant
+    inside conv_backend counts as requant; the top's own cells are control."""
+    acc = {b: {} for b in BLOCKS}
+
+    def add(block, cells):
+        for c, n in cells.items():
+            acc[block][c] = acc[block].get(c, 0) + n
+
+    own = {}
+    for cell, n in modules.get(top, {}).items():
+        if cell not in modules:
+            own[cell] = n
+            continue
+        block = BLOCK_OF.get(base_name(cell), "control")
+        if block == "backend":
+            for sub, k in modules[cell].items():
+                if sub in modules and base_name(sub) == "conv_requant":
+                    add("requant", {c: v * k * n for c, v in flat_cells(modules, sub).items()})
+                else:
+                    sub_cells = flat_cells(modules, sub) if sub in modules else {sub: k}
+                    mult = k if sub in modules else 1
+                    add("backend", {c: v * mult * n for c, v in sub_cells.items()})
+        else:
+            add(block, {c: v * n for c, v in flat_cells(modules, cell).items()})
+    add("control", own)
+    return {b: {k: v for k, v in summarize(c).items() if k in ("LUT", "FF", "LUTRAM", "DSP48E1")}
+            for b, c in acc.items()}
+
+
+def run_one(yosys: str, rtl_dir: Path, tag: str, core: str, fmt: str, pset: str, out: Path) -> dict:
     core_params, nodsp = CORES[core]
-    top = TOP
     params = dict(PARAM_SETS[pset], **core_params, **FORMATS[fmt])
     run = f"{core}-{fmt}-{pset}"
-    wdir = out / run
+    wdir = out / tag / run
     wdir.mkdir(parents=True, exist_ok=True)
+    rtl = " ".join(sorted(str(p) for p in rtl_dir.glob("*.v")))
     chparam = " ".join(f"-chparam {k} {v}" for k, v in params.items())
     script = "\n".join([
-        f"read_verilog -defer -I{RTL_DIR} " + " ".join(RTL),
-        f"hierarchy -check -top {top} {chparam}",
-        f"synth_xilinx -family xc7 -top {top} -flatten" + (" -nodsp" if nodsp else "") +
-        (f" -widemux {widemux}" if widemux else ""),
-        f"tee -o {wdir / 'stat.txt'} stat",
+        f"read_verilog -defer -I{rtl_dir} {rtl}",
+        f"hierarchy -check -top {TOP} {chparam}",
+        f"synth_xilinx -family xc7 -top {TOP}" + (" -nodsp" if nodsp else ""),
+        f"tee -q -o {wdir / 'stat_hier.txt'} stat",
+        "flatten",
+        "opt_clean -purge",
+        f"tee -q -o {wdir / 'stat.txt'} stat",
+        f"write_json {wdir / 'netlist.json'}",
         "",
     ])
     (wdir / "synth.ys").write_text(script)
@@ -118,93 +203,203 @@ def run_one(yosys: str, core: str, fmt: str, pset: str, out: Path, widemux: int)
     proc = subprocess.run([yosys, "-q", "-l", str(wdir / "yosys.log"), "-s", str(wdir / "synth.ys")],
                           capture_output=True, text=True)
     seconds = time.time() - t0
+    base = {"run": run, "rtl": tag, "core": core, "format": fmt, "params": pset, "seconds": round(seconds, 1)}
     if proc.returncode != 0:
-        return {"run": run, "core": core, "format": fmt, "params": pset, "error":
-                (proc.stderr or proc.stdout)[-2000:], "seconds": seconds}
-    cells = count_cells((wdir / "stat.txt").read_text())
+        return {**base, "error": (proc.stderr or proc.stdout)[-2000:]}
+    modules, top = parse_stat((wdir / "stat_hier.txt").read_text())
+    flat, _ = parse_stat((wdir / "stat.txt").read_text())
+    netlist = wdir / "netlist.json"
+    depth = logic_depth(json.loads(netlist.read_text()))
+    netlist.unlink()    # large at 16x16; the depth is all it was written for
     lanes = params["PAR_IN"] * params["PAR_OUT"]
-    return {"run": run, "core": core, "format": fmt, "top": top, "params": pset, "parameters": params,
-            "nodsp": nodsp, "lanes": lanes, "seconds": round(seconds, 1),
-            **summarize(cells), "cells": cells}
+    totals = summarize(next(iter(flat.values())) if flat else {})
+    return {**base, "parameters": params, "nodsp": nodsp, "lanes": lanes, **totals,
+            "depth": depth,
+            "blocks": block_breakdown(modules, top)}
+
+
+def logic_depth(netlist: dict) -> int:
+    """Most LUT/MUXF/CARRY4 cells on one path between sequential cells (Yosys `ltp` does not
+    follow the mapped xc7 cells in 0.23, so the flattened JSON netlist is walked here)."""
+    # the design, not the cell library's blackboxes
+    module = max(netlist["modules"].values(), key=lambda m: len(m.get("cells", {})))
+    driver: dict[int, str] = {}
+    inputs: dict[str, list[int]] = {}
+    for name, cell in module["cells"].items():
+        if not COMB_CELL.fullmatch(cell["type"]):
+            continue
+        dirs = cell.get("port_directions", {})
+        inputs[name] = []
+        for port, bits in cell["connections"].items():
+            ints = [b for b in bits if isinstance(b, int)]
+            if dirs.get(port) == "output":
+                for b in ints:
+                    driver[b] = name
+            else:
+                inputs[name].extend(ints)
+    preds = {n: {driver[b] for b in bits if b in driver} - {n} for n, bits in inputs.items()}
+    depth: dict[str, int] = {}
+    open_: set[str] = set()                 # on the DFS path (an edge back to one is a loop: cut)
+    for start in preds:
+        if start in depth:
+            continue
+        stack = [(start, iter(preds[start]))]
+        open_.add(start)
+        while stack:            # iterative DFS: paths are long at 16x16
+            name, it = stack[-1]
+            nxt = next((p for p in it if p not in depth and p not in open_), None)
+            if nxt is not None:
+                open_.add(nxt)
+                stack.append((nxt, iter(preds[nxt])))
+                continue
+            depth[name] = 1 + max((depth[p] for p in preds[name] if p in depth), default=0)
+            open_.discard(name)
+            stack.pop()
+    return max(depth.values(), default=0)
+
+
+def export_rtl(ref: str, dest: Path) -> Path:
+    """The rtl/ directory of git revision `ref`, unpacked under dest."""
+    proc = subprocess.run(["git", "-C", str(REPO), "archive", "--format=tar", ref, "rtl"],
+                          capture_output=True)
+    if proc.returncode != 0:
+        sys.exit(f"synth_yosys: --baseline {ref}: git archive failed: {proc.stderr.decode().strip()}")
+    dest.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryFile() as f:
+        f.write(proc.stdout)
+        f.seek(0)
+        with tarfile.open(fileobj=f) as tar:
+            tar.extractall(dest, filter="data")
+    return dest / "rtl"
+
+
+def fmt_row(r: dict | None) -> str:
+    if r is None:
+        return "(no run)"
+    if "error" in r:
+        return "FAILED"
+    b = r["blocks"]
+    cells = " ".join(f"{b[k]['LUT']:6d}" for k in BLOCKS)
+    return (f"{cells} | {r['LUT']:6d} {r['FF']:6d} {r['LUTRAM']:5d} {r['BRAM']:3d} {r['DSP48E1']:4d} "
+            f"{r['depth'] if r['depth'] is not None else '-':>4}")
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--quick", action="store_true", help="only the small parameter set, dense")
-    ap.add_argument("--formats", default=None,
-                    help="comma-separated weight formats (default: dense,krp,ikr; --quick: dense)")
+    ap.add_argument("--quick", action="store_true", help="only p4x4, dense")
+    ap.add_argument("--cores", default=None, help=f"comma-separated cores of {sorted(CORES)}")
+    ap.add_argument("--formats", default=None, help="comma-separated weight formats (default: dense)")
     ap.add_argument("--params", default=None, help=f"comma-separated parameter sets of {sorted(PARAM_SETS)}")
+    ap.add_argument("--baseline", default=None, metavar="REF",
+                    help="also synthesize the rtl/ of git revision REF and print it beside (before | after)")
     ap.add_argument("--jobs", type=int, default=2, help="yosys runs at a time (default 2)")
     ap.add_argument("--out", type=Path, default=OUT, help=f"output directory (default {OUT})")
-    ap.add_argument("--widemux", type=int, default=0,
-                    help="pass -widemux N to synth_xilinx (MUXF7/MUXF8 inference; default off)")
     args = ap.parse_args()
     yosys = find_yosys()
     psets = args.params.split(",") if args.params else (["p4x4"] if args.quick else list(PARAM_SETS))
-    fmts = args.formats.split(",") if args.formats else (["dense"] if args.quick else list(FORMATS))
-    for name, known in (("parameter set", PARAM_SETS), ("format", FORMATS)):
-        bad = [x for x in (psets if name == "parameter set" else fmts) if x not in known]
+    fmts = args.formats.split(",") if args.formats else ["dense"]
+    cores = args.cores.split(",") if args.cores else list(CORES)
+    for name, chosen, known in (("parameter set", psets, PARAM_SETS), ("format", fmts, FORMATS),
+                                ("core", cores, CORES)):
+        bad = [x for x in chosen if x not in known]
         if bad:
             print(f"synth_yosys: unknown {name} {bad[0]!r} (choose from {', '.join(known)})", file=sys.stderr)
             return 2
-    jobs = [(c, f, p) for p in psets for f in fmts for c in CORES]
     out = args.out.resolve()
     out.mkdir(parents=True, exist_ok=True)
-    results = []
+    rtls = {"after": RTL_DIR}
+    if args.baseline:
+        rtls = {"before": export_rtl(args.baseline, out / "baseline"), **rtls}
+    # MULT_PACK does not exist in a baseline before the packed multiplier: packed cores run "after" only
+    jobs = [(t, c, f, p) for t in rtls for p in psets for f in fmts for c in cores
+            if t == "after" or not c.endswith("_pack")]
     t_start = time.time()
-    # the slowest runs first, so two workers finish close together
-    slow_first = sorted(jobs, key=lambda j: (j[2] != psets[-1],
-                                             not j[0].startswith(("plut", "mult_int8_nodsp"))))
+    # the slowest runs first, so the workers finish close together
+    slow_first = sorted(jobs, key=lambda j: (-list(PARAM_SETS).index(j[3]),
+                                             not j[1].startswith(("plut", "mult_int8_nodsp"))))
+    results = []
     with cf.ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
-        futs = {pool.submit(run_one, yosys, c, f, p, out, args.widemux): (c, f, p) for c, f, p in slow_first}
+        futs = [pool.submit(run_one, yosys, rtls[t], t, c, f, p, out) for t, c, f, p in slow_first]
         for fut in cf.as_completed(futs):
             r = fut.result()
-            print(f"  {r['run']:28s} {'FAILED' if 'error' in r else 'done'} in {r['seconds']:.0f}s",
-                  flush=True)
+            status = "FAILED" if "error" in r else "done"
+            print(f"  {r['rtl']:6s} {r['run']:28s} {status} in {r['seconds']:.0f}s", flush=True)
             results.append(r)
-    order = {j: i for i, j in enumerate(jobs)}
-    results.sort(key=lambda r: order[(r["core"], r["format"], r["params"])])
     wall = round(time.time() - t_start, 1)
-    flow = "synth_xilinx -family xc7 -flatten" + (f" -widemux {args.widemux}" if args.widemux else "")
-    def same(core, fmt, pset):
-        return next((x for x in results if (x["core"], x["format"], x["params"]) == (core, fmt, pset)
-                     and "error" not in x), None)
+
+    def get(tag, core, fmt, pset):
+        return next((x for x in results if (x["rtl"], x["core"], x["format"], x["params"]) ==
+                     (tag, core, fmt, pset) and "error" not in x), None)
+
     for r in results:
-        ref = same("mult_int8_nodsp", r["format"], r["params"])
-        dense = same(r["core"], "dense", r["params"])
         if "error" not in r:
             r["LUT_per_lane"] = round(r["LUT"] / r["lanes"], 1)
+            ref = get(r["rtl"], "mult_int8_nodsp", r["format"], r["params"])
             r["LUT_vs_mult_nodsp"] = round(r["LUT"] / ref["LUT"], 3) if ref else None
-            r["skip_LUT_per_lane"] = (round((r["LUT"] - dense["LUT"]) / r["lanes"], 1)
-                                      if dense and r["format"] != "dense" else None)
+            be = r["blocks"]["backend"]["LUT"] + r["blocks"]["requant"]["LUT"]
+            r["backend_share"] = round(be / r["LUT"], 3) if r["LUT"] else None
+    # marginal cost per extra lane between consecutive sets (the same memories at every set)
+    marginal = []
+    ordered = [p for p in PARAM_SETS if p in psets]
+    for tag in rtls:
+        for fmt in fmts:
+            for core in cores:
+                for lo, hi in zip(ordered, ordered[1:], strict=False):
+                    a, b = get(tag, core, fmt, lo), get(tag, core, fmt, hi)
+                    if a and b and b["lanes"] != a["lanes"]:
+                        d = b["lanes"] - a["lanes"]
+                        marginal.append({"rtl": tag, "core": core, "format": fmt, "from": lo, "to": hi,
+                                         "LUT_per_lane": round((b["LUT"] - a["LUT"]) / d, 1),
+                                         "FF_per_lane": round((b["FF"] - a["FF"]) / d, 1)})
+    flow = "synth_xilinx -family xc7 (hierarchical), then flatten; dep = LUT/MUXF/CARRY4 levels"
     (out / "synth.json").write_text(json.dumps(
         {"tool": subprocess.run([yosys, "-V"], capture_output=True, text=True).stdout.strip(),
          "flow": flow, "param_sets": {p: PARAM_SETS[p] for p in psets}, "formats": fmts,
-         "jobs": args.jobs, "wall_seconds": wall, "runs": results}, indent=2))
+         "baseline": args.baseline, "jobs": args.jobs, "wall_seconds": wall,
+         "runs": sorted(results, key=lambda r: jobs.index((r["rtl"], r["core"], r["format"], r["params"]))),
+         "marginal": marginal}, indent=2))
+
+    tags = list(rtls)
+    hdr = " ".join(f"{k:>6s}" for k in BLOCKS) + " | " + \
+        f"{'LUT':>6s} {'FF':>6s} {'LUTRAM':>5s} {'BRAM':>3s} {'DSP':>4s} {'dep':>4s}"
+    print(f"\nLUTs per block, totals ({flow})")
+    print(f"{'core':16s} {'format':6s} {'params':6s} {'rtl':6s} " + hdr)
+    print("-" * (38 + len(hdr)))
+    for pset in psets:
+        for fmt in fmts:
+            for core in cores:
+                for tag in tags:
+                    print(f"{core:16s} {fmt:6s} {pset:6s} {tag:6s} " + fmt_row(get(tag, core, fmt, pset)))
+    print("\nLUTs per lane, back end share, marginal LUT / FF per extra lane")
+    print(f"{'core':16s} {'format':6s} {'rtl':6s} " +
+          " ".join(f"{p + ' LUT/l':>13s}" for p in ordered) + " " +
+          " ".join(f"{p + ' be%':>11s}" for p in ordered) + "   marginal LUT/FF per lane")
+    for fmt in fmts:
+        for core in cores:
+            for tag in tags:
+                rs = [get(tag, core, fmt, p) for p in ordered]
+                per = " ".join(f"{r['LUT_per_lane']:13.1f}" if r else f"{'-':>13s}" for r in rs)
+                share = " ".join(f"{100 * r['backend_share']:10.1f}%" if r else f"{'-':>11s}" for r in rs)
+                marg = "  ".join(f"{m['from']}->{m['to']}: {m['LUT_per_lane']:.1f}/{m['FF_per_lane']:.1f}"
+                                 for m in marginal if (m["rtl"], m["core"], m["format"]) == (tag, core, fmt))
+                print(f"{core:16s} {fmt:6s} {tag:6s} {per} {share}   {marg}")
 
     failures = []
-    hdr = f"{'core':18s} {'format':6s} {'params':6s} {'LUT':>7s} {'FF':>7s} {'CARRY4':>7s} {'DSP':>5s} " \
-          f"{'BRAM':>5s} {'LUTRAM':>7s} {'LUT/lane':>9s} {'vs nodsp':>9s} {'skip LUT/lane':>14s}"
-    print("\n" + hdr + "\n" + "-" * len(hdr))
     for r in results:
         if "error" in r:
-            failures.append(f"{r['run']}: yosys failed: {r['error']}")
+            failures.append(f"{r['rtl']} {r['run']}: yosys failed: {r['error']}")
             continue
-        per_lane = r["LUT_per_lane"]
-        rel = f"{r['LUT_vs_mult_nodsp']:.2f}x" if r["LUT_vs_mult_nodsp"] is not None else ""
-        skip = f"{r['skip_LUT_per_lane']:+.1f}" if r["skip_LUT_per_lane"] is not None else ""
-        print(f"{r['core']:18s} {r['format']:6s} {r['params']:6s} {r['LUT']:7d} {r['FF']:7d} "
-              f"{r['CARRY4']:7d} "
-              f"{r['DSP48E1']:5d} {r['BRAM']:5d} {r['LUTRAM']:7d} {per_lane:9.1f} {rel:>9s} {skip:>14s}")
         if r["core"] == "mult_int8" and r["DSP48E1"] == 0:
-            failures.append(f"{r['run']}: MULT did not map onto DSP48E1")
+            failures.append(f"{r['rtl']} {r['run']}: MULT did not map onto DSP48E1")
+        packed = r["core"].endswith("_pack") and r["format"] == "dense"
+        if packed and r["rtl"] == "after" and 2 * r["DSP48E1"] > r["lanes"]:
+            failures.append(f"{r['rtl']} {r['run']}: {r['DSP48E1']} DSP48E1 for {r['lanes']} products "
+                            "(packing wants two per DSP)")
         if r["core"] in MULTIPLIER_FREE and r["DSP48E1"] != 0:
-            failures.append(f"{r['run']}: {r['DSP48E1']} DSP48E1 in a multiplier-free core")
+            failures.append(f"{r['rtl']} {r['run']}: {r['DSP48E1']} DSP48E1 in a multiplier-free core")
         if r["nodsp"] and r["DSP48E1"] != 0:
-            failures.append(f"{r['run']}: -nodsp still used DSP48E1")
-    missing = [f"{c}-{f}-{p}" for c, f, p in jobs if not any(r["run"] == f"{c}-{f}-{p}" for r in results)]
-    failures += [f"{m}: no result" for m in missing]
-    print(f"\nwrote {out / 'synth.json'} ({flow}; wall time {wall:.0f}s, {args.jobs} jobs)")
+            failures.append(f"{r['rtl']} {r['run']}: -nodsp still used DSP48E1")
+    print(f"\nwrote {out / 'synth.json'} (wall time {wall:.0f}s, {args.jobs} jobs)")
     for f in failures:
         print("ERROR:", f, file=sys.stderr)
     return 1 if failures else 0

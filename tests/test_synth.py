@@ -1,8 +1,9 @@
-"""Yosys synth_xilinx smoke test: every core builds, MULT uses DSP48E1, SHIFT/PLUT use none.
+"""Yosys synth_xilinx smoke test: every core builds, MULT uses DSP48E1 (the packed MULT one per
+two products), SHIFT/PLUT use none, the per-block breakdown accounts for the whole core.
 
-Runs `scripts/synth_yosys.py --quick` (the p4x4 parameter set, two yosys runs at a time, about
-two minutes on two cores) into a temporary directory, so build/synth/synth.json of a full run
-is left alone.
+Runs `scripts/synth_yosys.py --quick` (the p4x4 parameter set, dense, two yosys runs at a time,
+a few minutes on two cores) into a temporary directory, so build/synth/synth.json of a full
+run (`make synth`: three parameter sets, the 16x16 one slow for PLUT) is left alone.
 """
 
 from __future__ import annotations
@@ -20,7 +21,8 @@ pytestmark = pytest.mark.synth
 
 REPO = Path(__file__).resolve().parent.parent
 SCRIPT = REPO / "scripts" / "synth_yosys.py"
-CORES = {"mult_int8", "mult_int8_nodsp", "shift_pot4", "shift_apot6", "plut_ios4"}
+CORES = {"mult_int8", "mult_int8_nodsp", "mult_int8_pack", "mult_int4_pack", "shift_pot4", "shift_apot6",
+         "plut_ios4"}
 
 
 def yosys_missing() -> str | None:
@@ -47,5 +49,13 @@ def test_synth_quick(tmp_path: Path):
         assert "error" not in r, f"{core}: {r.get('error')}"
         assert r["LUT"] > 0 and r["FF"] > 0, f"{core}: empty netlist {r}"
     assert runs["mult_int8"]["DSP48E1"] > 0, "MULT did not map onto DSP48E1"
+    for core in ("mult_int8_pack", "mult_int4_pack"):
+        r = runs[core]
+        assert 0 < 2 * r["DSP48E1"] <= r["lanes"], f"{core}: {r['DSP48E1']} DSP48E1 for {r['lanes']} products"
+    for core, r in runs.items():
+        blocks = sum(b["LUT"] for b in r["blocks"].values())
+        assert abs(blocks - r["LUT"]) <= 0.02 * r["LUT"], f"{core}: blocks {blocks} LUT vs total {r['LUT']}"
+        assert r["blocks"]["products"]["LUT"] > 0 or r["DSP48E1"] > 0, f"{core}: no product unit"
+        assert r["depth"] and r["depth"] > 1, f"{core}: logic depth {r['depth']}"
     for core in ("mult_int8_nodsp", "shift_pot4", "shift_apot6", "plut_ios4"):
         assert runs[core]["DSP48E1"] == 0, f"{core}: {runs[core]['DSP48E1']} DSP48E1"
