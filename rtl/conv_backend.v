@@ -116,13 +116,27 @@ always @(posedge clk) begin
     end
 end
 
+// the pass's words by an explicit one-hot select (a variable part-select with a stride that
+// is not a power of two would synthesize into a barrel shifter over the whole block)
+reg [RQ_LANES*40-1:0]       copy_entry;     // {shift, bias} per lane, as staged
 wire [RQ_LANES*ENTRY_W-1:0] copy_word;
+integer p;
+
+always @* begin
+    copy_entry = {(RQ_LANES*40){1'b0}};
+    for (p = 0; p < PASSES; p = p + 1) begin
+        if (copy_pass_reg == p[PASS_W-1:0]) begin
+            copy_entry = {stage_reg[PAR_OUT*32 + p*RQ_LANES*8 +: RQ_LANES*8],
+                          stage_reg[p*RQ_LANES*32 +: RQ_LANES*32]};
+        end
+    end
+end
 
 genvar l;
 generate
     for (l = 0; l < RQ_LANES; l = l + 1) begin : g_copy_lane
-        wire [31:0] bias  = stage_reg[(copy_pass_reg * RQ_LANES + l) * 32 +: 32];
-        wire [7:0]  shift = stage_reg[PAR_OUT * 32 + (copy_pass_reg * RQ_LANES + l) * 8 +: 8];
+        wire [31:0] bias  = copy_entry[l*32 +: 32];
+        wire [7:0]  shift = copy_entry[RQ_LANES*32 + l*8 +: 8];
         wire [SHIFT_W-1:0] shift_clamped = (shift[7:6] != 2'd0) ? {SHIFT_W{1'b1}} : shift[SHIFT_W-1:0];
         assign copy_word[l*ENTRY_W +: ENTRY_W] = {shift_clamped, bias};
     end
@@ -174,7 +188,14 @@ conv_sdp_ram #(
     .rd_data(word)
 );
 
-wire [RQ_LANES*ACC_BITS-1:0] rq_acc = cap_reg[pass_reg * RQ_LANES * ACC_BITS +: RQ_LANES * ACC_BITS];
+reg  [RQ_LANES*ACC_BITS-1:0] rq_acc;      // the pass's sums (one-hot select, as above)
+
+always @* begin
+    rq_acc = {(RQ_LANES*ACC_BITS){1'b0}};
+    for (p = 0; p < PASSES; p = p + 1) begin
+        if (pass_reg == p[PASS_W-1:0]) rq_acc = cap_reg[p*RQ_LANES*ACC_BITS +: RQ_LANES*ACC_BITS];
+    end
+end
 wire [RQ_LANES*32-1:0]       rq_bias;
 wire [RQ_LANES*8-1:0]        rq_shift;
 wire                         rq_valid, rq_last;
