@@ -28,12 +28,10 @@
 set script_dir [file dirname [file normalize [info script]]]
 set repo_dir   [file dirname $script_dir]
 source [file join $script_dir clock_targets.tcl]
+set flow_name vivado_ip.tcl
+source [file join $script_dir flow_common.tcl]
 if {![info exists argv]} { set argv {} }
 
-proc die {msg} {
-    puts stderr "vivado_ip.tcl: error: $msg"
-    exit 2
-}
 
 set usage "usage: vivado -mode batch -source scripts/vivado_ip.tcl -tclargs <mult|shift|plut>\
     \[-format dense|krp|ikr\] \[-target [join [dict keys $CLOCK_TARGETS] |]\] \[-generic K=V\]...\
@@ -139,14 +137,6 @@ if {$do_bd} {
 }
 file mkdir $out_dir
 puts "vivado_ip.tcl: $vlnv ($target, $part) generics {$generics} -> $out_dir"
-
-proc step {what args} {
-    if {[catch {uplevel #0 $args} msg]} {
-        puts stderr "vivado_ip.tcl: $what failed: [lindex [split $msg \n] 0]"
-        exit 1
-    }
-    return $msg
-}
 
 # ------------------------------------------------------------------------------ IP packaging
 set sources [lsort [glob -nocomplain [file join $repo_dir rtl *.v]]]
