@@ -8,20 +8,34 @@ STAMP      := $(VENV)/.installed
 VECTORS    ?= build/vectors
 JOBS       ?= 2
 PYTEST     := $(PY) -m pytest
+# SHARD=k/N runs the k-th of N groups of equal recorded duration (pytest-split, durations in
+# .test_durations; `make durations` records them): `make test SHARD=1/3` on three machines.
+SHARD      ?=
+SHARD_ARGS := $(if $(SHARD),--splits $(lastword $(subst /, ,$(SHARD))) --group $(firstword $(subst /, ,$(SHARD))) --splitting-algorithm least_duration,)
 
-.PHONY: all help setup vectors report sim sim-full test lint synth bench bench-sim bench-formats vivado hls-csim hls clean distclean
+.PHONY: all first-layer help setup durations vectors report sim sim-full test lint synth bench bench-sim bench-formats vivado vivado-ip hls-csim hls clean distclean
 
-all: setup vectors report sim sim-full hls-csim
+# A newcomer's first result: the whole conv8 through one core of each arithmetic (each in
+# another weight format, bit-exact against the golden model) and one HLS kernel, then the report.
+# The regression is `make test`.
+all: setup vectors report first-layer
+
+first-layer: $(STAMP) vectors
+	$(PY) scripts/bench_formats.py --runs mult-int8:dense shift-pot4:krp plut-ios4:ikr --jobs $(JOBS) \
+	    --json build/first_layer.json
+	$(PY) scripts/hls_csim.py --kernel shift --format dense --modes 1 pot4-dense
 
 help:
-	@echo "all        setup, vectors, report, sim, sim-full, hls-csim"
+	@echo "all        setup, vectors, report, first-layer (a first result in minutes; tests: make test)"
+	@echo "first-layer  whole conv8 through one RTL core per arithmetic (bare Verilator) and one HLS kernel"
 	@echo "setup      the project's virtual environment .venv with every dependency"
 	@echo "vectors    golden vector sets in $(VECTORS) (python -m pymodel export)"
 	@echo "report     accuracy / storage / op-count table of every scheme x pruning (build/report.json)"
 	@echo "lint       Verilog lint and ruff"
 	@echo "sim        the RTL regression on the tile vectors (Verilator + cocotb)"
 	@echo "sim-full   the whole conv8 layer through every RTL core x weight format"
-	@echo "test       every test, as CI runs it"
+	@echo "test       every test, as CI runs it (SHARD=k/N: the k-th of N equal-duration groups)"
+	@echo "durations  re-record the per-test durations SHARD=k/N splits by (.test_durations)"
 	@echo "synth      Yosys synthesis of the cores"
 	@echo "bench      time the warm export and the three accumulator arithmetics"
 	@echo "bench-sim  RTL simulation speed, cocotb vs bare Verilator"
@@ -29,6 +43,7 @@ help:
 	@echo "hls-csim   HLS C-simulation with g++: tiles, stress sets, whole layer"
 	@echo "hls        Vitis HLS csim + csynth (skipped without vitis_hls)"
 	@echo "vivado     Vivado synthesis (skipped without vivado)"
+	@echo "vivado-ip  Vivado IP packaging + block design behind AXI DMAs (skipped without vivado)"
 	@echo "clean      remove build outputs and caches; distclean: also .venv"
 
 setup: $(STAMP)
@@ -57,14 +72,18 @@ lint: $(STAMP)
 
 # The RTL regression: every core x scheme x parameter set x seed on tile vectors (< 20 min on 2 cores).
 sim: $(STAMP) vectors
-	$(PYTEST) verif -n $(JOBS) -m "not slow"
+	$(PYTEST) verif -n $(JOBS) -m "not slow" $(SHARD_ARGS)
 
 # The whole conv8 layer through every arithmetic x weight format (both output modes), printing cycles and efficiency.
 sim-full: $(STAMP) vectors
 	$(PYTEST) verif -m slow -rA -s
 
 test: $(STAMP) vectors lint
-	$(PYTEST) tests verif -n $(JOBS)
+	$(PYTEST) tests verif -n $(JOBS) $(SHARD_ARGS)
+
+# Re-record the per-test durations SHARD splits by (one worker, so each figure is one test's).
+durations: $(STAMP) vectors
+	$(PYTEST) tests verif -p no:xdist --store-durations --durations-path .test_durations
 
 synth: $(STAMP)
 	$(PY) scripts/synth_yosys.py
@@ -97,6 +116,15 @@ ifeq ($(shell command -v vivado 2>/dev/null),)
 	@echo "vivado: skipped: vivado not on PATH (install Xilinx Vivado to run scripts/vivado_synth.tcl)"
 else
 	vivado -mode batch -source scripts/vivado_synth.tcl -tclargs $(VIVADO_ARGS)
+endif
+
+# IP packaging of one core (+ -bd: the block design); VIVADO_IP_ARGS are scripts/vivado_ip.tcl's -tclargs.
+VIVADO_IP_ARGS ?= shift -generic W_BITS=4 -bd
+vivado-ip:
+ifeq ($(shell command -v vivado 2>/dev/null),)
+	@echo "vivado-ip: skipped: vivado not on PATH (install Xilinx Vivado to run scripts/vivado_ip.tcl)"
+else
+	vivado -mode batch -source scripts/vivado_ip.tcl -tclargs $(VIVADO_IP_ARGS)
 endif
 
 clean:

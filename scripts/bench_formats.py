@@ -8,7 +8,9 @@ lanes) and the wall time, and writes build/bench_formats.json.
 Targets (issue: pruning-aware RTL): KRP >= 0.95 x 3.0 and IKR(K=4) >= 0.95 x 2.25 fewer cycles
 than dense; whole-layer wall <= 60 s per run.
 Usage: .venv/bin/python scripts/bench_formats.py [--cores mult-int8 ...] [--formats dense krp ikr]
-       [--mode 0|1]
+       [--mode 0|1] [--runs core:format ...] [--jobs N]
+(`make all` runs one core of each arithmetic, each in another format: --runs mult-int8:dense
+shift-pot4:krp plut-ios4:ikr --jobs 2.)
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -29,6 +32,14 @@ SPEEDUP_TARGET = {"krp": 0.95 * 3.0, "ikr": 0.95 * 9 / IKR_K}
 WALL_TARGET_S = 60.0
 
 
+def _run_pair(text: str) -> tuple[str, str]:
+    core, sep, fmt = text.partition(":")
+    if not sep or core not in CORES or fmt not in ("dense", "krp", "ikr"):
+        raise argparse.ArgumentTypeError(f"{text!r}: expected CORE:FORMAT with CORE in {', '.join(CORES)} "
+                                         "and FORMAT dense, krp or ikr")
+    return core, fmt
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cores", nargs="+", choices=list(CORES),
@@ -38,6 +49,9 @@ def main() -> int:
                         default=["dense", "krp", "ikr"],
                         help="weight formats to run (speedups need dense)")
     parser.add_argument("--mode", type=int, choices=(0, 1), default=1, help="0 raw acc, 1 requantized")
+    parser.add_argument("--runs", nargs="+", type=_run_pair, metavar="CORE:FORMAT",
+                        help="exactly these core x format runs (instead of --cores x --formats)")
+    parser.add_argument("--jobs", type=int, default=1, help="runs built and simulated at once (default 1)")
     parser.add_argument("--json", default=str(BUILD_ROOT / "bench_formats.json"), help="JSON output file")
     args = parser.parse_args()
     why = sim_tools_missing()
@@ -45,18 +59,27 @@ def main() -> int:
         print(f"bench_formats: {why}", file=sys.stderr)
         return 2
     apply_verilator_env()
-    rows = []
-    for core_name in args.cores:
-        for fmt in args.formats:
-            set_name = layer_set(CORES[core_name], fmt)
-            if set_name is None:
-                print(f"bench_formats: no whole-layer {fmt} set for {core_name}: {MAKE_VECTORS_HINT}",
-                      file=sys.stderr)
-                continue
-            print(f"{core_name} {fmt}: {set_name} ...", flush=True)
-            r = run_layer_bare(core_name, set_name, args.mode)
-            rows.append({k: r[k] for k in ("core", "format", "set", "mode", "cycles", "ideal", "efficiency",
-                                           "outputs", "wall_s", "sim_cycles_per_s")})
+    pairs = args.runs or [(c, f) for c in args.cores for f in args.formats]
+    work = []
+    for core_name, fmt in pairs:
+        set_name = layer_set(CORES[core_name], fmt)
+        if set_name is None:
+            print(f"bench_formats: no whole-layer {fmt} set for {core_name}: {MAKE_VECTORS_HINT}",
+                  file=sys.stderr)
+            return 2
+        work.append((core_name, fmt, set_name))
+
+    def one(job: tuple[str, str, str]) -> dict:
+        core_name, fmt, set_name = job
+        print(f"{core_name} {fmt}: {set_name} ...", flush=True)
+        r = run_layer_bare(core_name, set_name, args.mode)
+        print(f"{core_name} {fmt}: {r['outputs']} outputs bit-exact, {r['cycles']} cycles", flush=True)
+        return {k: r[k] for k in ("core", "format", "set", "mode", "cycles", "ideal", "efficiency",
+                                  "outputs", "wall_s", "sim_cycles_per_s")}
+
+    # Threads only wait on the Verilator builds and runs (subprocesses); results keep input order.
+    with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
+        rows = list(pool.map(one, work))
     for r in rows:
         dense = next((d for d in rows if d["core"] == r["core"] and d["format"] == "dense"), None)
         r["speedup_vs_dense"] = dense["cycles"] / r["cycles"] if dense else None

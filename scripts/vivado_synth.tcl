@@ -31,12 +31,10 @@
 set script_dir [file dirname [file normalize [info script]]]
 set repo_dir   [file dirname $script_dir]
 source [file join $script_dir clock_targets.tcl]
+set flow_name vivado_synth.tcl
+source [file join $script_dir flow_common.tcl]
 if {![info exists argv]} { set argv {} }
 
-proc die {msg} {
-    puts stderr "vivado_synth.tcl: error: $msg"
-    exit 2
-}
 
 set usage "usage: vivado -mode batch -source scripts/vivado_synth.tcl -tclargs <mult|shift|plut>\
     \[-target [join [dict keys $CLOCK_TARGETS] |]\] \[-part P\] \[-period NS\] \[-generic K=V\]...\
@@ -112,15 +110,6 @@ set out_dir [file join [file normalize $out] $name]
 file mkdir $out_dir
 set stage_label [expr {$do_impl ? "route" : "synth"}]
 puts "vivado_synth.tcl: $top part $part period ${period} ns generics {$generics} -> $out_dir"
-
-# Run one Vivado step; an error ends the run with one line naming the step and exit code 1.
-proc step {what args} {
-    if {[catch {uplevel #0 $args} msg]} {
-        puts stderr "vivado_synth.tcl: $what failed: [lindex [split $msg \n] 0]"
-        exit 1
-    }
-    return $msg
-}
 
 # Tcl string -> JSON string literal; a number or null.
 proc json_str {s} { return "\"[string map [list \\ \\\\ \" \\\" \n \\n \t \\t] $s]\"" }
