@@ -34,6 +34,7 @@ class CoreKind:
     exp1_bits: int = 0
     exp2_bits: int = 0
     formats: tuple[str, ...] = ("dense", "krp", "ikr")
+    mult_pack: int = 0  # MULT dense: 1 = two products per DSP48E1 (conv_engine MULT_PACK)
     layer_sets: tuple[str, ...] = field(default=())  # whole-layer vector sets (dense first)
     # (each also tried with the exporter's "-norefit" suffix)
 
@@ -43,6 +44,8 @@ class CoreKind:
 
     def hdl_parameters(self) -> dict[str, int]:
         params = {"ARITH": ARITH[self.arith], "W_BITS": self.w_bits}
+        if self.mult_pack:
+            params |= {"MULT_PACK": self.mult_pack}
         if self.arith == "shift":
             params |= {"EXP1_BITS": self.exp1_bits, "EXP2_BITS": self.exp2_bits}
         if self.arith == "plut":
@@ -66,6 +69,8 @@ class CoreKind:
 CORES = {c.name: c for c in (
     CoreKind("mult-int8", "mult", "int", 8, layer_sets=("int8-dense", "int8-krp", "int8-ikr")),
     CoreKind("mult-int4", "mult", "int", 4, layer_sets=("int4-dense", "int4-krp", "int4-ikr")),
+    CoreKind("mult-int8-pack", "mult", "int", 8, formats=("dense",), mult_pack=1, layer_sets=("int8-dense",)),
+    CoreKind("mult-int4-pack", "mult", "int", 4, formats=("dense",), mult_pack=1, layer_sets=("int4-dense",)),
     CoreKind("shift-pot4", "shift", "pot", 4, 3, 0, layer_sets=("pot4-dense", "pot4-krp", "pot4-ikr")),
     CoreKind("shift-apot6", "shift", "apot", 6, 2, 2, layer_sets=("apot6-dense", "apot6-krp", "apot6-ikr")),
     CoreKind("plut-ios4", "plut", "ios", 4, layer_sets=("ios4-dense", "ios4-krp", "ios4-ikr")),

@@ -46,7 +46,9 @@ def builds() -> list[tuple[str, str, str]]:
     found = []
     for n, (core, kind) in enumerate(CORES.items()):
         for fmt in kind.formats:
-            if fmt == "dense":  # 16x16 once (MULT int8): the whole-layer runs build every core at 16x16
+            if kind.mult_pack:  # the packed multiplier: one small set (its whole layer runs at 16x16)
+                found.append((core, fmt, PRUNED_PARAM_SETS[n % len(PRUNED_PARAM_SETS)]))
+            elif fmt == "dense":  # 16x16 once (MULT int8): the whole-layer runs build every core at 16x16
                 found += [(core, fmt, ps) for ps in PARAM_SETS if ps != "p16x16" or n == 0]
             else:
                 found.append((core, fmt, PRUNED_PARAM_SETS[(n + (fmt == "ikr")) % len(PRUNED_PARAM_SETS)]))

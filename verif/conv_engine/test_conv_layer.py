@@ -20,6 +20,7 @@ LAYER_CASES = [
     ("mult-int8", "int8-dense"),
     ("mult-int8", "int8-krp"),
     ("mult-int8", "int8-ikr"),
+    ("mult-int8-pack", "int8-dense"),
     ("shift-pot4", "pot4-dense"),
     ("shift-pot4", "pot4-krp"),
     ("shift-pot4", "pot4-ikr"),
