@@ -121,6 +121,9 @@ def run_cocotb(build_dir: Path, toplevel: str, test_module: str, run_name: str,
         sys.path.append(str(REPO_ROOT))
     if str(VERIF_DIR) not in sys.path:
         sys.path.insert(0, str(VERIF_DIR))
+    from .coverage import COVERAGE_DIR, ENV_FILE
+    coverage_file = COVERAGE_DIR / f"{build_dir.name}-{run_name}.json"  # one per build x run
+    coverage_file.unlink(missing_ok=True)
     runner = _fast_verilator_class()()
     runner.build_dir = build_dir
     runner.waves = waves_requested()
@@ -134,7 +137,8 @@ def run_cocotb(build_dir: Path, toplevel: str, test_module: str, run_name: str,
             build_dir=build_dir,
             test_dir=run_dir,
             results_xml=str(results_xml),
-            extra_env={"PYTHONWARNINGS": "ignore::DeprecationWarning"} | dict(env or {}),
+            extra_env={"PYTHONWARNINGS": "ignore::DeprecationWarning", ENV_FILE: str(coverage_file)}
+            | dict(env or {}),
             plusargs=list(plusargs),
             seed=seed,
             waves=waves_requested(),
