@@ -73,4 +73,23 @@ def _prod_bins() -> dict[str, tuple[str, ...]]:
             "unit plut levels": tuple(levels), "unit plut level errors": tuple(errors)}
 
 
-UNIT_BINS: dict[str, tuple[str, ...]] = _prod_bins()
+REQUANT_CASES = (
+    {"PAR_OUT": 4, "ACC_BITS": 32, "A_BITS": 8},
+    {"PAR_OUT": 2, "ACC_BITS": 19, "A_BITS": 4},
+)
+
+
+def requant_name(p: dict) -> str:
+    return f"requant-acc{p['ACC_BITS']}-a{p['A_BITS']}-p{p['PAR_OUT']}"
+
+
+def _requant_bins() -> dict[str, tuple[str, ...]]:
+    bins = []
+    for p in REQUANT_CASES:
+        name = requant_name(p)
+        bins += [f"{name} shift {s}" for s in range(32)] + [f"{name} shift >31"]
+        bins += [f"{name} {what}" for what in ("clamped at 0", "saturated", "in range", "raw mode")]
+    return {"unit requant": tuple(bins)}
+
+
+UNIT_BINS: dict[str, tuple[str, ...]] = _prod_bins() | _requant_bins()
