@@ -57,7 +57,7 @@ lint: $(STAMP)
 
 # The RTL regression: every core x scheme x parameter set x seed on tile vectors (< 20 min on 2 cores).
 sim: $(STAMP) vectors
-	$(PYTEST) verif -n $(JOBS) -m "not slow"
+	$(PYTEST) verif -n $(JOBS) -m "not slow" --functional-coverage
 
 # The whole conv8 layer through every arithmetic x weight format (both output modes), printing cycles and efficiency.
 sim-full: $(STAMP) vectors

@@ -120,7 +120,7 @@ def report(directory: Path = COVERAGE_DIR) -> tuple[list[str], list[str]]:
     for group, names in sorted(universe().items()):
         got = hits.get(group, Counter())
         missing = sorted(n for n in names if not got.get(n))
-        lines.append(f"  {group:16s} {len(names) - len(missing):5d} / {len(names):5d}")
+        lines.append(f"  {group:24s} {len(names) - len(missing):5d} / {len(names):5d}")
         empty += [f"{group}: {n}" for n in missing]
     undeclared = sorted(f"{g}: {n}" for g, c in hits.items() for n in c if n not in universe().get(g, ()))
     if undeclared:
