@@ -92,4 +92,15 @@ def _requant_bins() -> dict[str, tuple[str, ...]]:
     return {"unit requant": tuple(bins)}
 
 
-UNIT_BINS: dict[str, tuple[str, ...]] = _prod_bins() | _requant_bins()
+AXIL_CASES = ({"PAR_IN": 16, "PAR_OUT": 16, "W_BITS": 8, "ACC_BITS": 27},)
+AXIL_REGS = ("CTRL", "STATUS", "H", "W", "CIN", "COUT", "MODE", "CYCLES", "INFO", "unmapped")
+
+
+def _axil_bins() -> dict[str, tuple[str, ...]]:
+    bins = [f"read {r}" for r in AXIL_REGS] + [f"write {r}" for r in AXIL_REGS]
+    bins += [f"strobes {m:#x}" for m in (0x1, 0x2, 0x4, 0x8, 0x3, 0x6, 0xC, 0x7, 0xE, 0xF)]
+    bins += [f"STATUS bit {b}" for b in range(7)] + ["start pulse", "interleaved read/write"]
+    return {"unit axil": tuple(bins)}
+
+
+UNIT_BINS: dict[str, tuple[str, ...]] = _prod_bins() | _requant_bins() | _axil_bins()
