@@ -55,9 +55,11 @@ lint: $(STAMP)
 	PYTHON=$(PY) bash scripts/lint.sh
 	$(PY) -m ruff check pymodel tests verif scripts
 
-# The RTL regression: every core x scheme x parameter set x seed on tile vectors (< 20 min on 2 cores).
+# The RTL regression: every core x scheme x parameter set x seed on tile vectors (< 20 min on 2 cores);
+# fails on an empty functional-coverage bin. COVERAGE=1: Verilator line + toggle coverage as well.
 sim: $(STAMP) vectors
 	$(PYTEST) verif -n $(JOBS) -m "not slow" --functional-coverage
+	@if [ "$(COVERAGE)" = "1" ]; then $(PY) scripts/coverage_report.py; fi
 
 # The whole conv8 layer through every arithmetic x weight format (both output modes), printing cycles and efficiency.
 sim-full: $(STAMP) vectors

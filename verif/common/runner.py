@@ -56,8 +56,15 @@ def _fast_verilator_class():
     return FastVerilator
 
 
+def code_coverage_requested() -> bool:
+    """COVERAGE=1: Verilator line + toggle coverage; every run writes coverage.dat in its run dir
+    (scripts/coverage_report.py merges them into lcov .info files and a per-module summary)."""
+    return os.environ.get("COVERAGE", "0") not in ("", "0")
+
+
 def build_dir_for(name: str) -> Path:
     suffix = "-fst" if waves_requested() else ""
+    suffix += "-cov" if code_coverage_requested() else ""
     if RTL_DIR.resolve() != (REPO_ROOT / "rtl").resolve():  # scratch RTL copies never share a model
         suffix += "-rtl" + hashlib.sha1(str(RTL_DIR.resolve()).encode()).hexdigest()[:8]
     return SIM_BUILD_ROOT / (name + suffix)
@@ -77,7 +84,8 @@ def build_model(name: str, toplevel: str, sources: Sequence[Path], parameters: M
             parameters=dict(parameters),
             defines=dict(defines or {}),
             includes=[str(RTL_DIR), *map(str, includes)],  # rtl/: conv_prod_info.vh
-            build_args=["--no-public-flat-rw"],
+            build_args=["--no-public-flat-rw"]
+            + (["--coverage-line", "--coverage-toggle"] if code_coverage_requested() else []),
             build_dir=build_dir,
             waves=waves_requested(),
             timescale=("1ns", "1ps"),
