@@ -145,8 +145,9 @@ def run_cocotb(build_dir: Path, toplevel: str, test_module: str, run_name: str,
             build_dir=build_dir,
             test_dir=run_dir,
             results_xml=str(results_xml),
-            extra_env={"PYTHONWARNINGS": "ignore::DeprecationWarning", ENV_FILE: str(coverage_file)}
-            | dict(env or {}),
+            # COCOTB_USER_COVERAGE=0: cocotb would read our COVERAGE=1 as a request for Python coverage
+            extra_env={"PYTHONWARNINGS": "ignore::DeprecationWarning", ENV_FILE: str(coverage_file),
+                       "COCOTB_USER_COVERAGE": "0"} | dict(env or {}),
             plusargs=list(plusargs),
             seed=seed,
             waves=waves_requested(),
