@@ -30,6 +30,7 @@ ENGINE = "verif/conv_engine/test_conv_engine.py"
 PROD = "verif/conv_prod/test_conv_prod.py"
 REQUANT = "verif/conv_requant/test_conv_requant.py"
 AXIL = "verif/conv_axil_regs/test_conv_axil_regs.py"
+FIFO = "verif/conv_out_fifo/test_conv_out_fifo.py"
 
 
 @dataclass(frozen=True)
@@ -100,6 +101,12 @@ FAULTS = (
           ENGINE, "mult-int8-dense-p4x4 and errors"),
     Fault("F19", "conv_adder_tree.v", "node_reg <= {left[W_IN-1], left};", "node_reg <= {1'b0, left};",
           "adder tree: an odd node passed up zero-extended", ENGINE, "shift-pot4-dense-p4x4 and clean"),
+    Fault("F25", "conv_out_fifo.v", "assign count   = wr_ptr_reg - rd_ptr_reg;",
+          "assign count   = {1'b0, wr_ptr_reg[PTR_W-1:0] - rd_ptr_reg[PTR_W-1:0]};",
+          "out FIFO: count reads 0 when full", FIFO, "d8"),
+    Fault("F26", "conv_out_fifo.v", "assign m_valid = (wr_ptr_reg != rd_ptr_reg);",
+          "assign m_valid = (wr_ptr_reg[PTR_W-1:0] != rd_ptr_reg[PTR_W-1:0]);",
+          "out FIFO: a full FIFO looks empty (as F16, against the unit)", FIFO, "d2"),
     # ---- engine control
     Fault("F20", "conv_engine.v", "wire cfg_ok = (host_h != 32'd0) && (host_h <= H_MAX_32) &&",
           "wire cfg_ok = (host_h <= H_MAX_32) &&", "engine: H=0 accepted", ENGINE,

@@ -103,4 +103,16 @@ def _axil_bins() -> dict[str, tuple[str, ...]]:
     return {"unit axil": tuple(bins)}
 
 
-UNIT_BINS: dict[str, tuple[str, ...]] = _prod_bins() | _requant_bins() | _axil_bins()
+FIFO_CASES = ({"DATA_W": 33, "DEPTH": 2}, {"DATA_W": 65, "DEPTH": 8})
+
+
+def fifo_name(p: dict) -> str:
+    return f"fifo-d{p['DEPTH']}-w{p['DATA_W']}"
+
+
+def _fifo_bins() -> dict[str, tuple[str, ...]]:
+    return {"unit out fifo": tuple(f"{fifo_name(p)} {what}" for p in FIFO_CASES
+                                   for what in ("full", "empty with ready", "wraps", "push and pop"))}
+
+
+UNIT_BINS: dict[str, tuple[str, ...]] = _prod_bins() | _requant_bins() | _axil_bins() | _fifo_bins()
