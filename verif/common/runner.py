@@ -132,6 +132,7 @@ def run_cocotb(build_dir: Path, toplevel: str, test_module: str, run_name: str,
     from .coverage import COVERAGE_DIR, ENV_FILE
     coverage_file = COVERAGE_DIR / f"{build_dir.name}-{run_name}.json"  # one per build x run
     coverage_file.unlink(missing_ok=True)
+    scratch_rtl = RTL_DIR.resolve() != (REPO_ROOT / "rtl").resolve()  # seeded faults: no bins
     runner = _fast_verilator_class()()
     runner.build_dir = build_dir
     runner.waves = waves_requested()
@@ -146,7 +147,8 @@ def run_cocotb(build_dir: Path, toplevel: str, test_module: str, run_name: str,
             test_dir=run_dir,
             results_xml=str(results_xml),
             # COCOTB_USER_COVERAGE=0: cocotb would read our COVERAGE=1 as a request for Python coverage
-            extra_env={"PYTHONWARNINGS": "ignore::DeprecationWarning", ENV_FILE: str(coverage_file),
+            extra_env={"PYTHONWARNINGS": "ignore::DeprecationWarning",
+                       ENV_FILE: "" if scratch_rtl else str(coverage_file),
                        "COCOTB_USER_COVERAGE": "0"} | dict(env or {}),
             plusargs=list(plusargs),
             seed=seed,
