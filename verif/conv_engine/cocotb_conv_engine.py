@@ -272,6 +272,16 @@ def with_index_lane0(frame: list[int], value: int) -> list[int]:
     return frame[:at] + [(frame[at] & ~mask) | value] + frame[at + 1:]
 
 
+def with_all_indices(frame: list[int], value: int) -> list[int]:
+    """The tile frame with every lane of every index beat set to `value`."""
+    lanes, beats_per_group = CORE.wgt_lanes, CORE.taps + 1
+    beat = split_lanes(sum(value << (lane * CORE.idx_bits) for lane in range(lanes)), lanes, CORE.w_bits)
+    out = list(frame)
+    for at in range(CORE.param_beats * lanes, len(frame), beats_per_group * lanes):
+        out[at:at + lanes] = beat
+    return out
+
+
 LEVELS_LSB = lambda: CORE.par_out * PARAM_BITS_PER_LANE  # noqa: E731
 PATTERNS_LSB = lambda: CORE.par_out * PARAM_BITS_PER_LANE + 128  # noqa: E731
 
@@ -328,11 +338,16 @@ async def test_index_errors(dut):
         cases.append(("KRP row 3", [with_index_lane0(lay.wgt[0], 3), *lay.wgt[1:]]))
     else:
         pattern = int(lay.vs.pattern_id[0, 0])
-        mask = int(param_block_of(lay.wgt[0]) >> (PATTERNS_LSB() + 9 * pattern)) & 0x1FF
-        fewer = mask & ~(1 << (mask.bit_length() - 1))  # one kept position less
-        for what, new_mask in (("IKR pattern of an unused slot", 0), ("IKR malformed library mask", fewer)):
-            block = with_field(param_block_of(lay.wgt[0]), PATTERNS_LSB() + 9 * pattern, 9, new_mask)
-            cases.append((what, [with_param_block(lay.wgt[0], block), *lay.wgt[1:]]))
+        block = with_field(param_block_of(lay.wgt[0]), PATTERNS_LSB() + 9 * pattern, 9, 0)
+        cases.append(("IKR pattern of an unused slot", [with_param_block(lay.wgt[0], block), *lay.wgt[1:]]))
+        # a malformed mask flags even when no lane uses it: every lane of tile 0 on `pattern`,
+        # another library entry keeping one position less
+        other = (pattern + 1) % CORE.ikr_p
+        mask = int(param_block_of(lay.wgt[0]) >> (PATTERNS_LSB() + 9 * other)) & 0x1FF
+        fewer = mask & ~(1 << (mask.bit_length() - 1))
+        block = with_field(param_block_of(lay.wgt[0]), PATTERNS_LSB() + 9 * other, 9, fewer)
+        cases.append(("IKR malformed library mask",
+                      [with_all_indices(with_param_block(lay.wgt[0], block), pattern), *lay.wgt[1:]]))
     for what, wgt in cases:
         await tb.run_layer(lay, frames_in=([lay.act] * lay.tiles, wgt),
                            want_status=STATUS_DONE | STATUS_INDEX_ERR, check_output=False)
