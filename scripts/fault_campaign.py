@@ -68,8 +68,10 @@ FAULTS = (
           "assign lvl_neg[j]                 = levels[j*8 + 6];",
           "PLUT: level sign read from a mantissa bit", PROD, "plut-ios4-l4-ikr2"),
     # ---- output stage
-    Fault("F08", "conv_requant.v", "(shift1_reg != 8'd0)}) >> 1;", "1'b1}) >> 1;",
-          "requant: rounding increment also at shift 0", REQUANT, "acc32"),
+    Fault("F08", "conv_requant.v", "shifted  = relu_x2 >> shift1_reg;",
+          "shifted  = relu_x2 >> shift1_reg[4:0];",
+          "requant: shift truncated to 5 bits (docs: the full 8-bit value)", REQUANT, "acc32"),
+    # (an increment at shift 0 too, ((2r + 1) >> 1 == r), is an equivalent mutant: not listed)
     Fault("F09", "conv_requant.v", "(rounded > OUT_MAX) ? OUT_MAX[A_BITS-1:0]",
           "(rounded > (OUT_MAX << 1)) ? OUT_MAX[A_BITS-1:0]", "requant: saturation threshold doubled",
           REQUANT, "acc19"),

@@ -98,7 +98,7 @@ AXIL_REGS = ("CTRL", "STATUS", "H", "W", "CIN", "COUT", "MODE", "CYCLES", "INFO"
 
 def _axil_bins() -> dict[str, tuple[str, ...]]:
     bins = [f"read {r}" for r in AXIL_REGS] + [f"write {r}" for r in AXIL_REGS]
-    bins += [f"strobes {m:#x}" for m in (0x1, 0x2, 0x4, 0x8, 0x3, 0x6, 0xC, 0x7, 0xE, 0xF)]
+    bins += [f"strobes {m:#x}" for m in range(16)]
     bins += [f"STATUS bit {b}" for b in range(7)] + ["start pulse", "interleaved read/write"]
     return {"unit axil": tuple(bins)}
 
