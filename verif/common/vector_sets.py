@@ -129,7 +129,8 @@ def dims(vs) -> tuple[int, int, int, int]:
 def tile_sets(core: CoreKind, fmt: str = "dense") -> list[str]:
     """Names of the small (tile) vector sets this core can run in weight format `fmt`, smallest
     layer first: a dense core runs the dense and KRP tiles, a pruned core its own format's tiles.
-    The synthetic stress sets (odd channel counts) are left out explicitly."""
+    The synthetic stress sets are not tiles (their Cin 20 / 9 and Cout 5 are not multiples of
+    every PAR_IN / PAR_OUT): `stress_sets` lists them and `fit_channels` pads them for a core."""
     names = [n for n, m in manifests().items()
              if core.accepts(m) and m.get("tile") and not m.get("stress")
              and (m.get("pruning") in ("dense", "krp") if fmt == "dense" else pruning_fits(fmt, m))]
