@@ -11,6 +11,8 @@ PYTEST     := $(PY) -m pytest
 # SHARD=k/N runs the k-th of N groups of equal recorded duration (pytest-split, durations in
 # .test_durations; `make durations` records them): `make test SHARD=1/3` on three machines.
 SHARD      ?=
+# Functional-coverage closure needs every test's bins: checked unless the run is one shard.
+COVERAGE_CHECK := $(if $(SHARD),,--functional-coverage)
 SHARD_ARGS := $(if $(SHARD),--splits $(lastword $(subst /, ,$(SHARD))) --group $(firstword $(subst /, ,$(SHARD))) --splitting-algorithm least_duration,)
 
 .PHONY: all first-layer help setup durations vectors report sim sim-full test lint synth bench bench-sim bench-formats vivado vivado-ip hls-csim hls clean distclean
@@ -70,16 +72,18 @@ lint: $(STAMP)
 	PYTHON=$(PY) bash scripts/lint.sh
 	$(PY) -m ruff check pymodel tests verif scripts
 
-# The RTL regression: every core x scheme x parameter set x seed on tile vectors (< 20 min on 2 cores).
+# The RTL regression: every core x scheme x parameter set x seed on tile vectors (< 20 min on 2 cores);
+# fails on an empty functional-coverage bin. COVERAGE=1: Verilator line + toggle coverage as well.
 sim: $(STAMP) vectors
-	$(PYTEST) verif -n $(JOBS) -m "not slow" $(SHARD_ARGS)
+	$(PYTEST) verif -n $(JOBS) -m "not slow" $(COVERAGE_CHECK) $(SHARD_ARGS)
+	@if [ "$(COVERAGE)" = "1" ]; then $(PY) scripts/coverage_report.py; fi
 
 # The whole conv8 layer through every arithmetic x weight format (both output modes), printing cycles and efficiency.
 sim-full: $(STAMP) vectors
 	$(PYTEST) verif -m slow -rA -s
 
 test: $(STAMP) vectors lint
-	$(PYTEST) tests verif -n $(JOBS) $(SHARD_ARGS)
+	$(PYTEST) tests verif -n $(JOBS) $(COVERAGE_CHECK) $(SHARD_ARGS)
 
 # Re-record the per-test durations SHARD splits by (one worker, so each figure is one test's).
 durations: $(STAMP) vectors

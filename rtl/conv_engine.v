@@ -224,6 +224,7 @@ reg         level_err_reg;
 reg         index_err_reg;
 reg  [31:0] cycles_reg;
 wire        frame_err_act, frame_err_wgt;
+reg         frame_err_hidden_reg;   // a rejected start clears the stores' sticky framing errors
 
 conv_axil_regs #(
     .PAR_IN  (PAR_IN),
@@ -262,7 +263,7 @@ conv_axil_regs #(
     .status_done     (done_reg),
     .status_cfg_err  (cfg_err_reg),
     .status_pending  (pending_reg),
-    .status_frame_err(frame_err_act || frame_err_wgt),
+    .status_frame_err((frame_err_act || frame_err_wgt) && !frame_err_hidden_reg),
     .status_level_err(level_err_reg),
     .status_index_err(index_err_reg),
     .cycles          (cycles_reg)
@@ -329,6 +330,16 @@ always @(posedge clk) begin
                 done_reg    <= 1'b1;
             end
         end
+    end
+end
+
+// STATUS bits 4..6 are cleared by the next start, a rejected one included (docs/engine.md);
+// the stores clear their framing errors only when a layer launches, so a rejected start hides them
+always @(posedge clk) begin
+    if (rst || launch) begin
+        frame_err_hidden_reg <= 1'b0;
+    end else if (start_now) begin
+        frame_err_hidden_reg <= 1'b1;
     end
 end
 
@@ -636,7 +647,7 @@ conv_lane_index #(
 );
 
 always @(posedge clk) begin
-    if (rst || launch) begin
+    if (rst || start_now) begin
         index_err_reg <= 1'b0;
     end else if (s1_valid_reg && lane_index_err) begin
         index_err_reg <= 1'b1;
@@ -697,7 +708,7 @@ generate
 endgenerate
 
 always @(posedge clk) begin
-    if (rst || launch) begin
+    if (rst || start_now) begin
         level_err_reg <= 1'b0;
     end else if (s2_valid_reg && prod_err) begin
         level_err_reg <= 1'b1;

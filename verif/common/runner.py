@@ -56,8 +56,15 @@ def _fast_verilator_class():
     return FastVerilator
 
 
+def code_coverage_requested() -> bool:
+    """COVERAGE=1: Verilator line + toggle coverage; every run writes coverage.dat in its run dir
+    (scripts/coverage_report.py merges them into lcov .info files and a per-module summary)."""
+    return os.environ.get("COVERAGE", "0") not in ("", "0")
+
+
 def build_dir_for(name: str) -> Path:
     suffix = "-fst" if waves_requested() else ""
+    suffix += "-cov" if code_coverage_requested() else ""
     if RTL_DIR.resolve() != (REPO_ROOT / "rtl").resolve():  # scratch RTL copies never share a model
         suffix += "-rtl" + hashlib.sha1(str(RTL_DIR.resolve()).encode()).hexdigest()[:8]
     return SIM_BUILD_ROOT / (name + suffix)
@@ -77,7 +84,8 @@ def build_model(name: str, toplevel: str, sources: Sequence[Path], parameters: M
             parameters=dict(parameters),
             defines=dict(defines or {}),
             includes=[str(RTL_DIR), *map(str, includes)],  # rtl/: conv_prod_info.vh
-            build_args=["--no-public-flat-rw"],
+            build_args=["--no-public-flat-rw"]
+            + (["--coverage-line", "--coverage-toggle"] if code_coverage_requested() else []),
             build_dir=build_dir,
             waves=waves_requested(),
             timescale=("1ns", "1ps"),
@@ -121,6 +129,10 @@ def run_cocotb(build_dir: Path, toplevel: str, test_module: str, run_name: str,
         sys.path.append(str(REPO_ROOT))
     if str(VERIF_DIR) not in sys.path:
         sys.path.insert(0, str(VERIF_DIR))
+    from .coverage import COVERAGE_DIR, ENV_FILE
+    coverage_file = COVERAGE_DIR / f"{build_dir.name}-{run_name}.json"  # one per build x run
+    coverage_file.unlink(missing_ok=True)
+    scratch_rtl = RTL_DIR.resolve() != (REPO_ROOT / "rtl").resolve()  # seeded faults: no bins
     runner = _fast_verilator_class()()
     runner.build_dir = build_dir
     runner.waves = waves_requested()
@@ -134,7 +146,10 @@ def run_cocotb(build_dir: Path, toplevel: str, test_module: str, run_name: str,
             build_dir=build_dir,
             test_dir=run_dir,
             results_xml=str(results_xml),
-            extra_env={"PYTHONWARNINGS": "ignore::DeprecationWarning"} | dict(env or {}),
+            # COCOTB_USER_COVERAGE=0: cocotb would read our COVERAGE=1 as a request for Python coverage
+            extra_env={"PYTHONWARNINGS": "ignore::DeprecationWarning",
+                       ENV_FILE: "" if scratch_rtl else str(coverage_file),
+                       "COCOTB_USER_COVERAGE": "0"} | dict(env or {}),
             plusargs=list(plusargs),
             seed=seed,
             waves=waves_requested(),

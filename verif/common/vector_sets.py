@@ -134,7 +134,8 @@ def dims(vs) -> tuple[int, int, int, int]:
 def tile_sets(core: CoreKind, fmt: str = "dense") -> list[str]:
     """Names of the small (tile) vector sets this core can run in weight format `fmt`, smallest
     layer first: a dense core runs the dense and KRP tiles, a pruned core its own format's tiles.
-    The synthetic stress sets (odd channel counts) are left out explicitly."""
+    The synthetic stress sets are not tiles (their Cin 20 / 9 and Cout 5 are not multiples of
+    every PAR_IN / PAR_OUT): `stress_sets` lists them and `fit_channels` pads them for a core."""
     names = [n for n, m in manifests().items()
              if core.accepts(m) and m.get("tile") and not m.get("stress")
              and (m.get("pruning") in ("dense", "krp") if fmt == "dense" else pruning_fits(fmt, m))]
@@ -158,3 +159,48 @@ def layer_set(core: CoreKind, fmt: str = "dense") -> str | None:
         if m is not None and core.accepts(m) and not m.get("tile") and m.get("pruning") == fmt:
             return name
     return None
+
+
+class SetView:
+    """A vector set with some arrays replaced or padded (same attribute names as a VectorSet):
+    for stress sets of channel counts the core does not divide, and for error-path tests."""
+
+    def __init__(self, base, name: str | None = None, **arrays):
+        self.name = name or base.name
+        self.manifest = base.manifest
+        self.arrays = dict(base.arrays) | arrays
+
+    def __getattr__(self, key: str):
+        arrays = self.__dict__.get("arrays", {})
+        if key in arrays:
+            return arrays[key]
+        raise AttributeError(key)
+
+
+def fit_channels(vs, par_in: int):
+    """`vs` with Cin padded up to a multiple of `par_in` by channels of zero activations.
+
+    The padding channels reuse the codes (and KRP rows / IKR pattern ids) of the first input
+    channels, so their products are 0 * w for non-zero w and the expected acc / out are the set's
+    own, unchanged. Output channels are cut by the caller (a prefix of them is a valid layer)."""
+    import numpy as np
+
+    cin = vs.act.shape[0]
+    pad = -cin % par_in
+    if pad == 0:
+        return vs
+    reuse = np.arange(pad) % cin
+    arrays = {"act": np.concatenate([vs.act, np.zeros((pad, *vs.act.shape[1:]), vs.act.dtype)]),
+              "wcode": np.concatenate([vs.wcode, vs.wcode[:, reuse]], axis=1)}
+    for key in ("row_idx", "pattern_id"):
+        if key in vs.arrays:
+            arrays[key] = np.concatenate([vs.arrays[key], vs.arrays[key][:, reuse]], axis=1)
+    return SetView(vs, name=f"{vs.name}+{pad}zero-ch", **arrays)
+
+
+def stress_sets(core: CoreKind, fmt: str = "dense") -> list[str]:
+    """The synthetic stress sets (every code, max activations, shift 0, saturating outputs) this
+    core runs in weight format `fmt`: a dense core its dense and KRP ones, a pruned core its own."""
+    return sorted(n for n, m in manifests().items()
+                  if core.accepts(m) and m.get("stress")
+                  and (m.get("pruning") in ("dense", "krp") if fmt == "dense" else pruning_fits(fmt, m)))

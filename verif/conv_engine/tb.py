@@ -24,12 +24,14 @@ from cocotbext.axi import (
     AxiStreamSink,
     AxiStreamSource,
 )
+from common.coverage import collector
 from common.streams import (
     OUT_LANE_BITS,
     CoreShape,
     act_frame,
     describe_mismatches,
     expected_tile,
+    kept_positions,
     out_lanes,
     weight_frame,
 )
@@ -41,6 +43,7 @@ REG_CTRL, REG_STATUS, REG_H, REG_W, REG_CIN, REG_COUT, REG_MODE, REG_CYCLES, REG
 STATUS_BUSY, STATUS_DONE, STATUS_ERROR, STATUS_PENDING = 1, 2, 4, 8
 STATUS_FRAME_ERR, STATUS_LEVEL_ERR, STATUS_INDEX_ERR = 16, 32, 64
 STATUS_ANY_ERROR = STATUS_ERROR | STATUS_FRAME_ERR | STATUS_LEVEL_ERR | STATUS_INDEX_ERR
+STATUS_BITS = 0x7F  # bits 0..6 are defined; the others read 0
 MODE_ACC, MODE_REQUANT = 0, 1
 CLOCK_NS = 4
 
@@ -50,6 +53,19 @@ def random_pauses(rng: random.Random, probability: float) -> Iterator[bool]:
     while True:
         burst = rng.randint(1, 8)
         yield from itertools.repeat(rng.random() < probability, burst)
+
+
+def counted_pauses(pauses: Iterator[bool], record) -> Iterator[bool]:
+    """`pauses`, reporting the length of every run of pause cycles to `record(length)`
+    (the stream models draw one value per clock, so this is the stall pattern they apply)."""
+    run = 0
+    for pause in pauses:
+        if pause:
+            run += 1
+        elif run:
+            record(run)
+            run = 0
+        yield pause
 
 
 class Layer:
@@ -62,6 +78,7 @@ class Layer:
         self.cout = full_cout if cout is None else cout
         self.mode = mode
         self.core = core
+        self.vs = vs
         self.tiles = self.cout // core.par_out
         self.act = act_frame(vs.act)
         self.wgt = [weight_frame(core, vs, t)
@@ -70,6 +87,30 @@ class Layer:
         self.expected = [expected_tile(expected, core, t) for t in range(self.tiles)]
         if mode == MODE_ACC and np.abs(vs.acc).max() >= 1 << (OUT_LANE_BITS - 1):
             raise ValueError(f"{name}: accumulators do not fit the 32-bit output lanes")
+
+    def coverage_bins(self, core_name: str) -> list[tuple[str, str]]:
+        """(group, bin) of what this layer feeds the core: weight codes on multiplied positions,
+        KRP rows / IKR pattern ids, activations 0 and max, and (MODE=1) saturated / clamped
+        outputs and the shift-0 path."""
+        vs, cout, fmt = self.vs, self.cout, self.core.fmt
+        codes = vs.wcode[:cout].reshape(cout, -1, 9)
+        if fmt != "dense":
+            codes = np.take_along_axis(codes, kept_positions(vs, self.core)[:cout], axis=2)
+        bins = [("weight codes", f"{core_name}/{fmt} code {c}") for c in np.unique(codes)]
+        if fmt == "krp":
+            bins += [("index", f"{core_name} KRP row {r}") for r in np.unique(vs.row_idx[:cout])]
+        if fmt == "ikr":
+            bins += [("index", f"{core_name} IKR pattern {p}") for p in np.unique(vs.pattern_id[:cout])]
+        top = (1 << self.core.a_bits) - 1
+        bins += [("activations", f"{core_name}/{fmt} act {name}")
+                 for name, value in (("0", 0), ("max", top)) if (vs.act == value).any()]
+        if self.mode == MODE_REQUANT:
+            out = vs.out[:cout]
+            below_zero = (vs.acc[:cout].astype(np.int64) + vs.bias[:cout, None, None]) < 0
+            bins += [("outputs", f"{core_name} out {name}") for name, seen in (
+                ("saturated at max", (out == top).any()), ("clamped at 0", below_zero.any()),
+                ("shift 0", (vs.shift[:cout] == 0).any())) if seen]
+        return bins
 
     @property
     def ideal_cycles(self) -> int:
@@ -81,9 +122,11 @@ class Layer:
 
 
 class TB:
-    def __init__(self, dut, core: CoreShape):
+    def __init__(self, dut, core: CoreShape, core_name: str = "core"):
         self.dut = dut
         self.core = core
+        self.core_name = core_name
+        self.coverage = collector()
         self.log = logging.getLogger("cocotb.tb")
         self.log.setLevel(logging.INFO)
         cocotb.start_soon(Clock(dut.clk, CLOCK_NS, unit="ns").start())
@@ -97,13 +140,21 @@ class TB:
         for model in (self.act_source, self.wgt_source, self.out_sink, self.axil.write_if, self.axil.read_if):
             model.log.setLevel(logging.WARNING)  # per-frame logging of 100k-lane frames is slow
 
+    def _stall_recorder(self, stream: str):
+        def record(length: int):
+            self.coverage.hit("stalls", f"{self.core_name} {stream} {'1-3' if length < 4 else '>=4'} cycles")
+        return record
+
     def set_idle_generator(self, make_generator=None):
         """Idle cycles on both input streams; `make_generator()` is called once per stream."""
-        for source in (self.act_source, self.wgt_source):
-            source.set_pause_generator(make_generator() if make_generator else None)
+        for source, stream in ((self.act_source, "act idle"), (self.wgt_source, "wgt idle")):
+            source.set_pause_generator(
+                counted_pauses(make_generator(), self._stall_recorder(stream)) if make_generator else None)
 
     def set_backpressure_generator(self, make_generator=None):
-        self.out_sink.set_pause_generator(make_generator() if make_generator else None)
+        record = self._stall_recorder("out backpressure")
+        self.out_sink.set_pause_generator(
+            counted_pauses(make_generator(), record) if make_generator else None)
 
     def set_random_stalls(self, seed: int, idle: float, backpressure: float):
         rng = random.Random(seed)
@@ -169,18 +220,44 @@ class TB:
         # generous: stalls can slow a layer several-fold; a hang still ends the test quickly
         return layer.ideal_cycles * (12 if stalled else 3) + 20_000
 
-    async def run_layer(self, layer: Layer, stalled: bool = False) -> int:
-        """Configure, start, stream, collect and check one layer; returns CYCLES."""
+    async def expect_status(self, want: int, what: str):
+        """STATUS bits 0..6 (and the undefined bits 0) exactly `want`; the busy / done ports agree."""
+        status = await self.read_reg(REG_STATUS)
+        assert status == want, f"{what}: STATUS {status:#04x}, expected {want:#04x} " \
+            f"(busy 1, done 2, cfg err 4, pending 8, frame err 16, level err 32, index err 64)"
+        ports = int(self.dut.busy.value) * STATUS_BUSY | int(self.dut.done.value) * STATUS_DONE
+        assert ports == want & (STATUS_BUSY | STATUS_DONE), \
+            f"{what}: busy/done ports {ports:#x}, STATUS {status:#x}"
+
+    def save_coverage(self):
+        self.coverage.save()
+
+    async def run_layer(self, layer: Layer, stalled: bool = False, frames_in=None,
+                        want_status: int = STATUS_DONE, check_output: bool = True) -> int:
+        """Configure, start, stream, collect and check one layer; returns CYCLES.
+
+        `frames_in` (act frames, wgt frames) replaces the layer's own (error-path tests);
+        `want_status` is STATUS after done (a clean layer: done only)."""
         await self.configure(layer.cin, layer.cout, layer.h, layer.w, layer.mode)
         await self.start()
-        self.queue_streams(layer)
+        if frames_in is None:
+            self.queue_streams(layer)
+        else:
+            for frame in frames_in[1]:
+                self.wgt_source.send_nowait(AxiStreamFrame(frame))
+            for frame in frames_in[0]:
+                self.act_source.send_nowait(AxiStreamFrame(frame))
         timeout = self.timeout_for(layer, stalled)
         frames = await self.collect(layer, timeout)
         await self.wait_done(timeout)
-        problems = self.check(layer, frames)
-        assert not problems, "output mismatches:\n  " + "\n  ".join(problems)
-        status = await self.read_reg(REG_STATUS)
-        assert status & (STATUS_BUSY | STATUS_ANY_ERROR) == 0, f"{layer}: STATUS {status:#x} after done"
+        if check_output:
+            problems = self.check(layer, frames)
+            assert not problems, "output mismatches:\n  " + "\n  ".join(problems)
+        await self.expect_status(want_status, f"{layer} after done")
         assert self.out_sink.empty(), f"{layer}: {self.out_sink.count()} unexpected extra output frames"
+        if check_output and want_status == STATUS_DONE:
+            for group, name in layer.coverage_bins(self.core_name):
+                self.coverage.hit(group, name)
+        self.save_coverage()
         return await self.read_reg(REG_CYCLES)
 

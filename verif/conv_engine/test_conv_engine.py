@@ -19,7 +19,18 @@ import pytest
 from common.runner import build_model, run_cocotb
 from common.sim_env import RTL_DIR, sim_tools_missing
 from common.streams import CoreShape
-from common.vector_sets import CORES, IKR_K, IKR_P, dims, load_set, manifests, tile_sets, vectors_missing
+from common.vector_sets import (
+    CORES,
+    IKR_K,
+    IKR_P,
+    PLUT_LEVEL_EXP_MAX,
+    dims,
+    load_set,
+    manifests,
+    stress_sets,
+    tile_sets,
+    vectors_missing,
+)
 
 pytestmark = pytest.mark.sim
 
@@ -31,10 +42,22 @@ PARAM_SETS = {
     "p16x16": (16, 16, 28, 28, 256, 512),
 }
 TEST_GROUPS = {
-    "clean": ["test_clean", "test_info"],
+    "clean": ["test_clean", "test_info", "test_stress"],
     "stalls": ["test_random_stalls"],
-    "control": ["test_reset_mid_stream", "test_back_to_back", "test_config_errors"],
+    # the error paths run in the control group: a group is a simulator start (~10 s), the tests ~2 s
+    "control": ["test_reset_mid_stream", "test_back_to_back", "test_config_errors",
+                "test_frame_errors", "test_frame_error_cleared_by_rejected_start"],
 }
+
+
+def group_tests(group: str, arith: str, fmt: str) -> list[str]:
+    """The cocotb tests of `group` that apply to this core: level errors on PLUT, index errors
+    on KRP / IKR cores."""
+    tests = list(TEST_GROUPS[group])
+    if group == "control":
+        tests += ["test_level_errors"] if arith == "plut" else []
+        tests += ["test_index_errors"] if fmt != "dense" else []
+    return tests
 PRUNED_PARAM_SETS = ("p4x4", "p8x2")
 MAX_SETS_PER_BUILD = 2  # the smallest fitting set + the smallest of another shape keep it short
 
@@ -106,7 +129,12 @@ def test_conv_core(core_name: str, fmt: str, param_set: str, group: str):
                         fmt, IKR_K, IKR_P)
         parameters = hdl.hdl_parameters() | core.hdl_parameters()
         build = build_model(f"{core_name}-{fmt}-a{a_bits}-{param_set}", core.toplevel, sources, parameters)
+        stress = [n for n in stress_sets(core, fmt) if int(manifests()[n]["a_bits"]) == a_bits]
+        tests = group_tests(group, core.arith, fmt)
+        if not stress:
+            tests = [t for t in tests if t != "test_stress"]
         config = {"core": asdict(hdl), "sets": names, "seeds": seeds(),
-                  "max_abs_weight": core.max_abs_weight()}
+                  "max_abs_weight": core.max_abs_weight(), "core_name": core_name,
+                  "stress_sets": stress, "level_exp_max": PLUT_LEVEL_EXP_MAX}
         run_cocotb(build, core.toplevel, "conv_engine.cocotb_conv_engine", run_name=group,
-                   testcase=TEST_GROUPS[group], env={"CONV_TB_CONFIG": json.dumps(config)})
+                   testcase=tests, env={"CONV_TB_CONFIG": json.dumps(config)})

@@ -1,0 +1,118 @@
+"""Parameter sweeps of the unit testbenches (verif/conv_prod, conv_requant, ...) and their
+functional-coverage bins (group -> bin names), declared once for the runners and the check."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+
+@dataclass(frozen=True)
+class ProdCase:
+    """One product-unit build: arithmetic, code format, weight format, widths."""
+
+    arith: str  # mult / shift / plut
+    scheme: str  # int / pot / apot / ios
+    w_bits: int
+    fmt: str  # dense / krp / ikr
+    a_bits: int = 8
+    exp1_bits: int = 0
+    exp2_bits: int = 0
+    level_exp_max: int = 8
+    ikr_k: int = 4
+    par_in: int = 4
+    par_out: int = 2
+
+    @property
+    def name(self) -> str:
+        tag = f"{self.scheme}{self.w_bits}"
+        tag += f"e{self.exp1_bits}{self.exp2_bits}" if self.arith == "shift" else ""
+        tag += f"-l{self.level_exp_max}" if self.arith == "plut" else ""
+        fmt = self.fmt + (f"{self.ikr_k}" if self.fmt == "ikr" else "")
+        return f"{self.arith}-{tag}-{fmt}-a{self.a_bits}-p{self.par_in}x{self.par_out}"
+
+    def hdl_parameters(self) -> dict[str, int]:
+        return {"ARITH": {"mult": 0, "shift": 1, "plut": 2}[self.arith],
+                "FORMAT": {"dense": 0, "krp": 1, "ikr": 2}[self.fmt], "IKR_K": self.ikr_k,
+                "PAR_IN": self.par_in, "PAR_OUT": self.par_out, "A_BITS": self.a_bits, "W_BITS": self.w_bits,
+                "EXP1_BITS": self.exp1_bits or 3, "EXP2_BITS": self.exp2_bits,
+                "LEVEL_EXP_MAX": self.level_exp_max}
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+    def legal_levels(self) -> list[int]:
+        """Every descriptor the PLUT unit claims: mantissa 0..7, exponent 0..LEVEL_EXP_MAX, both signs."""
+        return [(neg << 7) | (mant << 4) | exp for neg in (0, 1) for mant in range(8)
+                for exp in range(self.level_exp_max + 1)]
+
+
+# the shipped cores' code formats, each weight format once, plus the W_BITS=2 / apot5 / small
+# LEVEL_EXP_MAX edges; every case is its own Verilator build (~20 s of CPU), so the list stays short
+PROD_CASES = (
+    ProdCase("mult", "int", 8, "dense"),
+    ProdCase("mult", "int", 4, "krp", par_in=8),
+    ProdCase("mult", "int", 2, "ikr", a_bits=5, ikr_k=3),
+    ProdCase("shift", "pot", 4, "dense", exp1_bits=3),
+    ProdCase("shift", "apot", 6, "krp", exp1_bits=2, exp2_bits=2),
+    ProdCase("shift", "apot", 5, "ikr", a_bits=6, exp1_bits=2, exp2_bits=1),
+    ProdCase("plut", "ios", 4, "dense"),
+    ProdCase("plut", "ios", 4, "krp"),
+    ProdCase("plut", "ios", 4, "ikr", a_bits=4, level_exp_max=4, ikr_k=2),
+)
+
+
+def _prod_bins() -> dict[str, tuple[str, ...]]:
+    codes, acts, levels, errors = [], [], [], []
+    for case in PROD_CASES:
+        codes += [f"{case.name} code {c}" for c in range(1 << case.w_bits)]
+        acts += [f"{case.name} act {v}" for v in ("0", "1", "max")]
+        if case.arith == "plut":
+            levels += [f"{case.name} level {d:#04x}" for d in case.legal_levels()]
+            errors += [f"{case.name} level exponent {e} flagged" for e in range(case.level_exp_max + 1, 16)]
+    return {"unit prod codes": tuple(codes), "unit prod activations": tuple(acts),
+            "unit plut levels": tuple(levels), "unit plut level errors": tuple(errors)}
+
+
+REQUANT_CASES = (
+    {"PAR_OUT": 4, "ACC_BITS": 32, "A_BITS": 8},
+    {"PAR_OUT": 2, "ACC_BITS": 19, "A_BITS": 4},
+)
+
+
+def requant_name(p: dict) -> str:
+    return f"requant-acc{p['ACC_BITS']}-a{p['A_BITS']}-p{p['PAR_OUT']}"
+
+
+def _requant_bins() -> dict[str, tuple[str, ...]]:
+    bins = []
+    for p in REQUANT_CASES:
+        name = requant_name(p)
+        bins += [f"{name} shift {s}" for s in range(32)] + [f"{name} shift >31"]
+        bins += [f"{name} {what}" for what in ("clamped at 0", "saturated", "in range", "raw mode")]
+    return {"unit requant": tuple(bins)}
+
+
+AXIL_CASES = ({"PAR_IN": 16, "PAR_OUT": 16, "W_BITS": 8, "ACC_BITS": 27},)
+AXIL_REGS = ("CTRL", "STATUS", "H", "W", "CIN", "COUT", "MODE", "CYCLES", "INFO", "unmapped")
+
+
+def _axil_bins() -> dict[str, tuple[str, ...]]:
+    bins = [f"read {r}" for r in AXIL_REGS] + [f"write {r}" for r in AXIL_REGS]
+    bins += [f"strobes {m:#x}" for m in range(16)]
+    bins += [f"STATUS bit {b}" for b in range(7)] + ["start pulse", "interleaved read/write"]
+    return {"unit axil": tuple(bins)}
+
+
+FIFO_CASES = ({"DATA_W": 33, "DEPTH": 2}, {"DATA_W": 65, "DEPTH": 8})
+
+
+def fifo_name(p: dict) -> str:
+    return f"fifo-d{p['DEPTH']}-w{p['DATA_W']}"
+
+
+def _fifo_bins() -> dict[str, tuple[str, ...]]:
+    return {"unit out fifo": tuple(f"{fifo_name(p)} {what}" for p in FIFO_CASES
+                                   for what in ("full", "empty with ready", "wraps", "push and pop"))}
+
+
+UNIT_BINS: dict[str, tuple[str, ...]] = _prod_bins() | _requant_bins() | _axil_bins() | _fifo_bins()
