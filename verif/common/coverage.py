@@ -44,8 +44,10 @@ def universe() -> dict[str, set[str]]:
             bins.setdefault("weight codes", set()).update(
                 f"{name}/{fmt} code {c}" for c in range(1 << core.w_bits))
             bins.setdefault("activations", set()).update(f"{name}/{fmt} act {v}" for v in ("0", "max"))
-        bins.setdefault("index", set()).update(f"{name} KRP row {r}" for r in range(3))
-        bins.setdefault("index", set()).update(f"{name} IKR pattern {p}" for p in range(8))
+        if "krp" in core.formats:
+            bins.setdefault("index", set()).update(f"{name} KRP row {r}" for r in range(3))
+        if "ikr" in core.formats:
+            bins.setdefault("index", set()).update(f"{name} IKR pattern {p}" for p in range(8))
         bins.setdefault("outputs", set()).update(
             f"{name} out {what}" for what in ("saturated at max", "clamped at 0", "shift 0"))
         bins.setdefault("stalls", set()).update(f"{name} {s} {r}" for s in STALL_STREAMS for r in STALL_RUNS)
