@@ -115,4 +115,21 @@ def _fifo_bins() -> dict[str, tuple[str, ...]]:
                                    for what in ("full", "empty with ready", "wraps", "push and pop"))}
 
 
-UNIT_BINS: dict[str, tuple[str, ...]] = _prod_bins() | _requant_bins() | _axil_bins() | _fifo_bins()
+# W_MAX 7: the bank triple wraps twice and ends on a partial triple
+LINE_BUFFER_CASES = ({"PAR_IN": 2, "A_BITS": 5, "W_MAX": 7, "CG_MAX": 3, "H_W": 4, "W_W": 4, "CG_W": 3,
+                      "T_W": 3, "GROW_W": 8},)
+LINE_BUFFER_BINS = ("bank wrap", "slot reuse", "window stall", "maps done", "relaunch mid-stream",
+                    "frame misplaced tlast", "frame missing tlast", "reads checked")
+
+
+def line_buffer_name(p: dict) -> str:
+    return f"line-buffer-p{p['PAR_IN']}-a{p['A_BITS']}-w{p['W_MAX']}-cg{p['CG_MAX']}"
+
+
+def _line_buffer_bins() -> dict[str, tuple[str, ...]]:
+    return {"unit line buffer": tuple(f"{line_buffer_name(p)} {what}" for p in LINE_BUFFER_CASES
+                                      for what in LINE_BUFFER_BINS)}
+
+
+UNIT_BINS: dict[str, tuple[str, ...]] = (_prod_bins() | _requant_bins() | _axil_bins() | _fifo_bins()
+                                         | _line_buffer_bins())
