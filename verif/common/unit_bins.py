@@ -131,5 +131,24 @@ def _line_buffer_bins() -> dict[str, tuple[str, ...]]:
                                       for what in LINE_BUFFER_BINS)}
 
 
+# KRP, and IKR with IKR_P = 5 < 2^IDX_BITS: pattern ids 5..7 are out of range
+LANE_INDEX_CASES = ({"FORMAT": 1, "PAR_IN": 2, "PAR_OUT": 2, "IDX_W": 2, "SEL_W": 2},
+                    {"FORMAT": 2, "IKR_K": 3, "IKR_P": 5, "PAR_IN": 2, "PAR_OUT": 2, "IDX_W": 3, "SEL_W": 3,
+                     "TABLE_W": 45})
+LANE_INDEX_BINS = {1: ("row 0", "row 1", "row 2", "row 3"),
+                   2: ("id >= IKR_P", "unused slot", "malformed mask", "lane on malformed mask",
+                       *(f"offset {o}" for o in range(7)))}
+
+
+def lane_index_name(p: dict) -> str:
+    fmt = {1: "krp", 2: f"ikr{p.get('IKR_K')}of{p.get('IKR_P')}"}[p["FORMAT"]]
+    return f"lane-index-{fmt}-p{p['PAR_IN']}x{p['PAR_OUT']}"
+
+
+def _lane_index_bins() -> dict[str, tuple[str, ...]]:
+    return {"unit lane index": tuple(f"{lane_index_name(p)} {b}" for p in LANE_INDEX_CASES
+                                     for b in LANE_INDEX_BINS[p["FORMAT"]])}
+
+
 UNIT_BINS: dict[str, tuple[str, ...]] = (_prod_bins() | _requant_bins() | _axil_bins() | _fifo_bins()
-                                         | _line_buffer_bins())
+                                         | _line_buffer_bins() | _lane_index_bins())
