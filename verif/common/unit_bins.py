@@ -150,5 +150,24 @@ def _lane_index_bins() -> dict[str, tuple[str, ...]]:
                                      for b in LANE_INDEX_BINS[p["FORMAT"]])}
 
 
+# a parameter block over two beats with bits below KEEP_LSB dropped; with and without index beats
+WGT_BUFFER_CASES = ({"WGT_W": 12, "IDX_BEAT_W": 5, "TAPS": 3, "CG_MAX": 3, "NPB": 2, "PARAM_BITS": 20,
+                     "KEEP_LSB": 4, "CG_W": 3, "T_W": 4},
+                    {"WGT_W": 16, "IDX_BEAT_W": 0, "TAPS": 9, "CG_MAX": 2, "NPB": 1, "PARAM_BITS": 11,
+                     "KEEP_LSB": 0, "CG_W": 2, "T_W": 4})
+WGT_BUFFER_BINS = ("param beat", "index beat", "weight beat", "both buffers in use", "tiles done",
+                   "relaunch mid-stream", "frame misplaced tlast", "frame missing tlast", "reads checked",
+                   "index reads checked", "params checked")
+
+
+def wgt_buffer_name(p: dict) -> str:
+    return f"wgt-buffer-w{p['WGT_W']}-i{p['IDX_BEAT_W']}-t{p['TAPS']}-npb{p['NPB']}-k{p['KEEP_LSB']}"
+
+
+def _wgt_buffer_bins() -> dict[str, tuple[str, ...]]:
+    return {"unit wgt buffer": tuple(f"{wgt_buffer_name(p)} {b}" for p in WGT_BUFFER_CASES
+                                     for b in WGT_BUFFER_BINS if p["IDX_BEAT_W"] or "index" not in b)}
+
+
 UNIT_BINS: dict[str, tuple[str, ...]] = (_prod_bins() | _requant_bins() | _axil_bins() | _fifo_bins()
-                                         | _line_buffer_bins() | _lane_index_bins())
+                                         | _line_buffer_bins() | _lane_index_bins() | _wgt_buffer_bins())
