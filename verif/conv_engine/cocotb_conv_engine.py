@@ -365,10 +365,15 @@ async def test_stress(dut, mode):
     PAR_OUT: bit-exact, STATUS done only."""
     tb = await fresh_tb(dut)
     assert STRESS_SETS, "no stress set for this core"
+    ran = 0
     for name in STRESS_SETS:
         vs = fit_channels(load_set(name), CORE.par_in)
         cout = vs.acc.shape[0] // CORE.par_out * CORE.par_out
+        if cout == 0:  # fewer output channels than PAR_OUT (e.g. Cout 5 at 16x16): no whole tile
+            continue
         await tb.run_layer(Layer(name, vs, CORE, mode, cout))
+        ran += 1
+    assert ran, f"no stress set has PAR_OUT={CORE.par_out} output channels"
 
 
 @cocotb.test()
