@@ -5,10 +5,11 @@
 // conv_prod_* unit (docs/engine.md); facts in conv_prod_info.vh. Latency 2.
 // Leaves of output lane o: the PAR_IN signed products at leaves[(o*PAR_IN+i)*LEAF_W +: LEAF_W].
 // PACK = 1 (dense only: there every output lane multiplies input lane i's one activation):
-// output lanes 2k and 2k+1 share one multiplier per input lane, P = (w1*2^LEAF_W + w0) * a,
-// one DSP48E1 for two products (int8 x u8: a 25-bit packed weight; int4 x u8: 17 bits).
-// p0 = P[LEAF_W-1:0] as signed; p1 = (P >>> LEAF_W) + P[LEAF_W-1]: the sign correction,
-// since a negative low product borrows one from the high one. Same latency and leaves.
+// output lanes 2k and 2k+1 share one multiplier per input lane, P = (w1*2^S + w0) * a with
+// S = A_BITS + W_BITS (any w0*a fits S bits signed), one DSP48E1 for two products (int8 x u8:
+// a 25-bit packed weight, w1 = -128 with a negative w0 included; int4 x u8: 17 bits).
+// p0 = P[S-1:0] as signed; p1 = (P >>> S) + P[S-1]: the sign correction, since a negative
+// low product borrows one from the high one. Same latency and leaves.
 (* use_dsp = "yes" *)
 module conv_prod_mult #(
     parameter PAR_IN        = 16,   // input lanes
@@ -66,7 +67,8 @@ conv_lane_select #(
     .act (act)
 );
 
-localparam PW = W_BITS + LEAF_W;             // packed weight width
+localparam S  = A_BITS + W_BITS;             // packing distance: w0*a fits S bits signed
+localparam PW = W_BITS + S + 1;              // packed weight width (w1*2^S + w0, w1 = -2^(W-1))
 localparam PP = PW + A_BITS + 1;             // packed product width
 
 generate
@@ -91,19 +93,20 @@ generate
                 wire signed [A_BITS:0]   a_signed = {1'b0, act[(o*PAR_IN+i)*A_BITS +: A_BITS]};
                 wire signed [W_BITS-1:0] w0 = codes[(o*PAR_IN+i)*W_BITS +: W_BITS];
                 wire signed [W_BITS-1:0] w1 = codes[((o+1)*PAR_IN+i)*W_BITS +: W_BITS];
-                wire signed [PW-1:0]     w_packed = {w1, {LEAF_W{1'b0}}} + {{LEAF_W{w0[W_BITS-1]}}, w0};
+                wire signed [PW-1:0]     w1_ext = {{(PW-W_BITS){w1[W_BITS-1]}}, w1};
+                wire signed [PW-1:0]     w_packed = (w1_ext <<< S) + {{(PW-W_BITS){w0[W_BITS-1]}}, w0};
                 reg  signed [PP-1:0]     mul_reg;
                 reg  signed [PP-1:0]     prod_reg;
                 always @(posedge clk) begin
                     mul_reg  <= a_signed * w_packed;
                     prod_reg <= mul_reg;
                 end
-                wire [LEAF_W-1:0] p0 = prod_reg[LEAF_W-1:0];
-                wire [LEAF_W-1:0] p1 = prod_reg[LEAF_W +: LEAF_W] + {{(LEAF_W-1){1'b0}}, prod_reg[LEAF_W-1]};
+                wire [LEAF_W-1:0] p0 = {{(LEAF_W-S){prod_reg[S-1]}}, prod_reg[S-1:0]};
+                wire [LEAF_W-1:0] p1 = prod_reg[S +: LEAF_W] + {{(LEAF_W-1){1'b0}}, prod_reg[S-1]};
                 assign leaves[(o*PAR_IN+i)*LEAF_W +: LEAF_W]     = p0;
                 assign leaves[((o+1)*PAR_IN+i)*LEAF_W +: LEAF_W] = p1;
-                if (PP > 2 * LEAF_W) begin : g_unused_top
-                    wire unused_top = &{1'b0, prod_reg[PP-1:2*LEAF_W]};
+                if (PP > S + LEAF_W) begin : g_unused_top
+                    wire unused_top = &{1'b0, prod_reg[PP-1:S+LEAF_W]};
                 end
             end
         end
