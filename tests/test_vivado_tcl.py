@@ -45,10 +45,10 @@ def clean_env(**extra: str) -> dict[str, str]:
     return {**env, **extra}
 
 
-def run_mock(tmp_path: Path, *args: str, env: dict | None = None):
+def run_mock(tmp_path: Path, *args: str, env: dict | None = None, script: Path = SCRIPT):
     log = tmp_path / "vivado_calls.jsonl"
     log.unlink(missing_ok=True)
-    proc = subprocess.run([need_tclsh(), str(MOCK), str(log), str(SCRIPT), *args], capture_output=True,
+    proc = subprocess.run([need_tclsh(), str(MOCK), str(log), str(script), *args], capture_output=True,
                           text=True, cwd=tmp_path, env=clean_env(**(env or {})), timeout=120)
     calls = [json.loads(line) for line in log.read_text().splitlines()] if log.exists() else []
     return proc, calls
@@ -222,12 +222,7 @@ IP_SCRIPT = REPO / "scripts" / "vivado_ip.tcl"
 
 
 def run_ip(tmp_path: Path, *args: str, env: dict | None = None):
-    log = tmp_path / "ip_calls.jsonl"
-    log.unlink(missing_ok=True)
-    proc = subprocess.run([need_tclsh(), str(MOCK), str(log), str(IP_SCRIPT), *args], capture_output=True,
-                          text=True, cwd=tmp_path, env=clean_env(**(env or {})), timeout=120)
-    calls = [json.loads(line) for line in log.read_text().splitlines()] if log.exists() else []
-    return proc, calls
+    return run_mock(tmp_path, *args, env=env, script=IP_SCRIPT)
 
 
 def rtl_parameters() -> dict[str, int]:
