@@ -8,8 +8,9 @@ IKR (K=4, P=8), at three parameter sets (p4x4, p4x16, p16x16), --jobs runs at a 
 (default 2). Memories are kept small (H_MAX=W_MAX=8, CIN_MAX=32,
 COUT_MAX=32, the same at every set so the sets differ only in lanes).
 
-Each run synthesizes the hierarchy (synth_xilinx without -flatten), so the cells of every
-block are counted where they are built:
+Each run synthesizes the hierarchy (synth_xilinx without -flatten), then flattens the mapped
+netlist and purges what only flattening proves dead; every cell of that netlist is counted in
+the block it was built in (by its instance path):
   products  conv_prod_* (lane selects, multipliers / shifters / product banks and selects)
   trees     the PAR_OUT adder trees          acc   the accumulators
   backend   bias/shift storage, capture, output assembly (conv_backend without conv_requant)
@@ -18,8 +19,8 @@ block are counted where they are built:
             output FIFO
   select    window select and lane index     control  the engine's own cells (sequencer,
             flags; before the shared back end also the bias/shift 2:1 selects)
-then flattens the mapped netlist for the totals and for `ltp` (the longest topological path
-through LUT/MUXF/CARRY4 cells, FFs/RAMs/DSPs cut it): a logic-depth proxy for the clock.
+so the blocks add up to the totals. The depth is the longest topological path through
+LUT/MUXF/CARRY4 cells (FFs/RAMs/DSPs cut it): a logic-depth proxy for the clock.
 
 The tables: per run the blocks' LUTs and totals (LUT, FF, LUTRAM, BRAM, DSP48E1, depth);
 per core the LUTs per lane and the marginal LUT/FF per extra lane between the sets. With
@@ -139,42 +140,40 @@ def summarize(cells: dict) -> dict:
     }
 
 
-def flat_cells(modules: dict, name: str) -> dict:
-    """Primitive cells of `name` with every submodule expanded."""
-    out: dict[str, int] = {}
-    for cell, n in modules.get(name, {}).items():
-        sub = flat_cells(modules, cell) if cell in modules else {cell: 1}
-        for c, k in sub.items():
-            out[c] = out.get(c, 0) + k * n
-    return out
+def instance_map(hier_netlist: dict) -> dict[str, dict[str, str]]:
+    """module -> {instance name: module} for every submodule instance of the hierarchical netlist."""
+    mods = hier_netlist["modules"]
+    return {name: {inst.lstrip("\\"): cell["type"] for inst, cell in m.get("cells", {}).items()
+                   if cell["type"] in mods}
+            for name, m in mods.items()}
 
 
-def block_breakdown(modules: dict, top: str) -> dict[str, dict]:
-    """LUT/FF/LUTRAM per block: the top's direct submodules by module name; conv_requant
-    inside conv_backend counts as requant; the top's own cells are control."""
-    acc = {b: {} for b in BLOCKS}
+def block_of_cell(cell_name: str, top: str, instances: dict[str, dict[str, str]]) -> str:
+    """The block a cell of the flattened netlist was built in. `flatten` names a submodule's
+    cell `$flatten\\<instance path>.<cell>`; the path is walked down the hierarchy and the deepest
+    module with a block wins (conv_requant inside conv_backend is requant); the rest is control."""
+    block = "control"
+    if not cell_name.startswith("$flatten\\"):
+        return block
+    rest, module = cell_name[len("$flatten\\"):], top
+    while True:
+        insts = instances.get(module, {})
+        inst = max((i for i in insts if rest.startswith(i + ".")), key=len, default=None)
+        if inst is None:
+            return block
+        module = insts[inst]
+        block = BLOCK_OF.get(base_name(module), block)
+        rest = rest[len(inst) + 1:].lstrip("\\")
 
-    def add(block, cells):
-        for c, n in cells.items():
-            acc[block][c] = acc[block].get(c, 0) + n
 
-    own = {}
-    for cell, n in modules.get(top, {}).items():
-        if cell not in modules:
-            own[cell] = n
-            continue
-        block = BLOCK_OF.get(base_name(cell), "control")
-        if block == "backend":
-            for sub, k in modules[cell].items():
-                if sub in modules and base_name(sub) == "conv_requant":
-                    add("requant", {c: v * k * n for c, v in flat_cells(modules, sub).items()})
-                else:
-                    sub_cells = flat_cells(modules, sub) if sub in modules else {sub: k}
-                    mult = k if sub in modules else 1
-                    add("backend", {c: v * mult * n for c, v in sub_cells.items()})
-        else:
-            add(block, {c: v * n for c, v in flat_cells(modules, cell).items()})
-    add("control", own)
+def block_breakdown(flat_netlist: dict, top: str, instances: dict[str, dict[str, str]]) -> dict[str, dict]:
+    """LUT/FF/LUTRAM/DSP per block, counted on the flattened, purged netlist (so the blocks add up
+    to the core exactly: logic that only flattening proves dead is in neither)."""
+    module = flat_netlist["modules"][top]
+    acc: dict[str, dict[str, int]] = {b: {} for b in BLOCKS}
+    for name, cell in module["cells"].items():
+        cells = acc[block_of_cell(name, top, instances)]
+        cells[cell["type"]] = cells.get(cell["type"], 0) + 1
     return {b: {k: v for k, v in summarize(c).items() if k in ("LUT", "FF", "LUTRAM", "DSP48E1")}
             for b, c in acc.items()}
 
@@ -192,6 +191,7 @@ def run_one(yosys: str, rtl_dir: Path, tag: str, core: str, fmt: str, pset: str,
         f"hierarchy -check -top {TOP} {chparam}",
         f"synth_xilinx -family xc7 -top {TOP}" + (" -nodsp" if nodsp else ""),
         f"tee -q -o {wdir / 'stat_hier.txt'} stat",
+        f"write_json {wdir / 'hier.json'}",
         "flatten",
         "opt_clean -purge",
         f"tee -q -o {wdir / 'stat.txt'} stat",
@@ -206,16 +206,21 @@ def run_one(yosys: str, rtl_dir: Path, tag: str, core: str, fmt: str, pset: str,
     base = {"run": run, "rtl": tag, "core": core, "format": fmt, "params": pset, "seconds": round(seconds, 1)}
     if proc.returncode != 0:
         return {**base, "error": (proc.stderr or proc.stdout)[-2000:]}
-    modules, top = parse_stat((wdir / "stat_hier.txt").read_text())
+    _, top = parse_stat((wdir / "stat_hier.txt").read_text())
     flat, _ = parse_stat((wdir / "stat.txt").read_text())
-    netlist = wdir / "netlist.json"
-    depth = logic_depth(json.loads(netlist.read_text()))
-    netlist.unlink()    # large at 16x16; the depth is all it was written for
+    hier_json, netlist_json = wdir / "hier.json", wdir / "netlist.json"
+    instances = instance_map(json.loads(hier_json.read_text()))
+    netlist = json.loads(netlist_json.read_text())
+    depth = logic_depth(netlist)
+    blocks = block_breakdown(netlist, top, instances)
+    del netlist
+    hier_json.unlink()      # both large at 16x16; the depth and the blocks are what they were for
+    netlist_json.unlink()
     lanes = params["PAR_IN"] * params["PAR_OUT"]
     totals = summarize(next(iter(flat.values())) if flat else {})
     return {**base, "parameters": params, "nodsp": nodsp, "lanes": lanes, **totals,
             "depth": depth,
-            "blocks": block_breakdown(modules, top)}
+            "blocks": blocks}
 
 
 def logic_depth(netlist: dict) -> int:
