@@ -19,13 +19,13 @@ from __future__ import annotations
 import math
 
 import numpy as np
-import torch
 
 from . import codes as C
 from .types import ConvWeights, QuantizedLayer
 
 F32_EXACT_LIMIT = 1 << 24  # integers below this are exact in float32
 TAPS = 9
+SMALL_CONV_MACS = 1 << 25  # up to here (every tile set) the int64 matmul beats importing torch
 
 
 class ReferenceInputError(ValueError):
@@ -99,10 +99,14 @@ def _exact_plane_convs(act: np.ndarray, planes: np.ndarray) -> np.ndarray:
         return np.zeros((n_planes, cout, h, w), dtype=np.int64)
     per_channel_bound = TAPS * max_a * max_p
     group = max(1, (F32_EXACT_LIMIT - 1) // per_channel_bound)
-    if per_channel_bound >= F32_EXACT_LIMIT:
-        # a single channel's 9 products could already be inexact: use the integer path
+    small = n_planes * cout * cin * TAPS * h * w <= SMALL_CONV_MACS
+    if small or per_channel_bound >= F32_EXACT_LIMIT:
+        # a tile (the integer matmul is quick and spares the torch import), or a single channel's
+        # 9 products could already be inexact: the integer path
         flat = planes.reshape(n_planes * cout, cin, 3, 3)
         return acc_int64(act, flat).reshape(n_planes, cout, h, w)
+    import torch  # here, not at import: a simulator start pays ~10 s for it, most never convolve
+
     x = torch.from_numpy(np.ascontiguousarray(act, dtype=np.float32))[None]
     wt = torch.from_numpy(np.ascontiguousarray(planes.reshape(n_planes * cout, cin, 3, 3), dtype=np.float32))
     total = np.zeros((n_planes * cout, h, w), dtype=np.int64)
@@ -349,6 +353,8 @@ def float_conv3x3(x: np.ndarray, conv: ConvWeights) -> np.ndarray:
     x = np.asarray(x, dtype=np.float32)
     if x.ndim != 4 or x.shape[1] != conv.weight.shape[1]:
         raise ReferenceInputError(f"inputs must be [N,{conv.weight.shape[1]},H,W], got {x.shape}")
+    import torch
+
     with torch.no_grad():
         y = torch.nn.functional.conv2d(
             torch.from_numpy(x),

@@ -31,6 +31,14 @@ FORMATS = [
 ]
 
 
+@pytest.fixture(autouse=True)
+def float32_path(monkeypatch):
+    """Every conv here takes the float32 channel-group path (the reference sends small convs to
+    acc_int64, the integer path the oracle below checks independently); the small-conv switch
+    has its own test."""
+    monkeypatch.setattr(R, "SMALL_CONV_MACS", 0)
+
+
 def oracle(act: np.ndarray, wint: np.ndarray) -> np.ndarray:
     """float64 conv: exact while |sums| < 2^53, independent of the reference's plane splitting."""
     assert np.abs(wint).astype(np.float64).max(initial=0) * act.max(initial=0) * 9 * act.shape[0] < 2**53
@@ -171,6 +179,21 @@ def test_full_conv8_layer_exact_and_fast():
     elapsed = time.perf_counter() - t
     np.testing.assert_array_equal(acc, oracle(act, layer.wint))
     assert elapsed < 2.0, f"full-layer accumulator took {elapsed:.2f} s"
+
+
+@pytest.mark.parametrize("macs_limit", [0, 1 << 60], ids=["float32", "int64"])
+def test_small_conv_switch_picks_the_path(monkeypatch, macs_limit):
+    """Below SMALL_CONV_MACS the reference convolves with acc_int64, above it in float32 channel
+    groups; both give the oracle's sums."""
+    monkeypatch.setattr(R, "SMALL_CONV_MACS", macs_limit)
+    calls = []
+    real = R.acc_int64
+    monkeypatch.setattr(R, "acc_int64", lambda *a: calls.append(1) or real(*a))
+    rng = np.random.default_rng(3)
+    act = rng.integers(0, 256, (16, 6, 7)).astype(np.uint8)
+    layer = make_layer(("int", 8, 0, 0), rng.integers(0, 256, (8, 16, 3, 3)))
+    np.testing.assert_array_equal(R.acc_multiply(act, layer.wint), oracle(act, layer.wint))
+    assert bool(calls) == (macs_limit > 0)
 
 
 def test_float32_exactness_needs_channel_groups():
