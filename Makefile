@@ -15,7 +15,7 @@ SHARD      ?=
 COVERAGE_CHECK := $(if $(SHARD),,--functional-coverage)
 SHARD_ARGS := $(if $(SHARD),--splits $(lastword $(subst /, ,$(SHARD))) --group $(firstword $(subst /, ,$(SHARD))) --splitting-algorithm least_duration,)
 
-.PHONY: all first-layer help setup durations vectors report sim sim-full test lint synth bench bench-sim bench-formats vivado vivado-ip hls-csim hls clean distclean
+.PHONY: all first-layer help setup durations vectors report sim sim-full test lint synth netlist-sim power bench bench-sim bench-formats vivado vivado-ip hls-csim hls clean distclean
 
 # A newcomer's first result: the whole conv8 through one core of each arithmetic (each in
 # another weight format, bit-exact against the golden model) and one HLS kernel, then the report.
@@ -39,6 +39,8 @@ help:
 	@echo "test       every test, as CI runs it (SHARD=k/N: the k-th of N equal-duration groups)"
 	@echo "durations  re-record the per-test durations SHARD=k/N splits by (.test_durations)"
 	@echo "synth      Yosys synthesis of the cores"
+	@echo "netlist-sim  Yosys netlists of every core x format (p4x4) through the cocotb testbench: bit-exact?"
+	@echo "power      toggle-activity power proxy of the netlists (relative to MULT int8 dense)"
 	@echo "bench      time the warm export and the three accumulator arithmetics"
 	@echo "bench-sim  RTL simulation speed, cocotb vs bare Verilator"
 	@echo "bench-formats  whole conv8 per core x dense/KRP/IKR: cycles, efficiency, speedups"
@@ -91,6 +93,15 @@ durations: $(STAMP) vectors
 
 synth: $(STAMP)
 	$(PY) scripts/synth_yosys.py
+
+# Post-synthesis simulation: each core's Yosys xc7 netlist (p4x4) + cell models under Verilator,
+# the regression's test_clean on a tile set, both modes (build/netlist_sim/netlist_sim.json).
+netlist-sim: $(STAMP) vectors
+	$(PY) scripts/netlist_sim.py
+
+# Toggle counts of the same netlists on a real tile (MODE=1), weighted per cell type (docs/power.md).
+power: $(STAMP) vectors
+	$(PY) scripts/power_proxy.py
 
 bench: $(STAMP) vectors
 	$(PY) -m pymodel bench

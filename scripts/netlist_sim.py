@@ -16,8 +16,8 @@ COUT_MAX=32), which no tile vector set fits (the smallest are 16x64 channels on 
 The tile sets are those the regression's p4x4 build runs (test_conv_engine.sets_for) at the
 synthesized A_BITS; --tiles N runs the N smallest (default 1).
 
-`--toggle` (scripts/power_proxy.py) builds with Verilator toggle coverage instead and runs one
-tile in MODE=1 only; the counts (coverage.dat) feed the power proxy.
+Every model is built with Verilator toggle coverage; scripts/power_proxy.py runs the same model a
+second time on the tile in MODE=1 only and weighs the toggle counts (docs/power.md).
 
     python scripts/netlist_sim.py            # make netlist-sim: every core x format, p4x4
     python scripts/netlist_sim.py --cores shift_pot4 --formats dense
@@ -50,6 +50,7 @@ BRAM_MODELLED = ("RAMB18E1", "RAMB36E1")  # declared in cells_sim.v without beha
 TEST_MODULE = "conv_engine.cocotb_conv_engine"
 # the RTL regression's p4x4 memory maxima: the smallest tile vector sets fit them
 NETLIST_MEMORY = {"H_MAX": 16, "W_MAX": 16, "CIN_MAX": 64, "COUT_MAX": 64}
+NETLIST_OPT_FAST = "OPT_FAST=-O0"
 
 
 class UsageError(Exception):
@@ -154,6 +155,9 @@ def synthesize(yosys: str, core: str, fmt: str, pset: str, wdir: Path,
         f"hierarchy -check -top {sy.TOP} {chparam}",
         *mapping,
         "opt_clean -purge",
+        # public names for every net and cell, so the Verilog netlist and the JSON one (the power
+        # proxy maps toggle counts of nets to their driving cells through it) name them alike
+        "rename -enumerate",
         f"tee -q -o {wdir / 'stat.txt'} stat",
         f"write_verilog -noattr {wdir / 'netlist.v'}",
         f"write_json {wdir / 'netlist.json'}",
@@ -175,26 +179,41 @@ def synthesize(yosys: str, core: str, fmt: str, pset: str, wdir: Path,
     return time.time() - t0, False
 
 
-def build_netlist_model(name: str, sources: list[Path], toggle: bool) -> Path:
+def build_netlist_model(name: str, sources: list[Path]) -> Path:
     """Verilate + compile the netlist with the cell models through the regression runner's
     Verilator class (same flags as common.runner.build_model; the netlist has no parameters).
-    toggle: --coverage-toggle on the netlist's nets (--coverage-underscore: Yosys names most nets
-    _NNN_, which Verilator would otherwise skip)."""
+    Always with --coverage-toggle on the netlist's nets (--coverage-underscore: rename -enumerate
+    names most nets _N_, which Verilator would otherwise skip), so the bit-exact check and the
+    power proxy share one model per netlist; the counters cost the simulation little."""
     from common.runner import _fast_verilator_class
     from common.sim_env import PUBLIC_PORTS_VLT, SIM_BUILD_ROOT, verilator_env
     from filelock import FileLock
 
     os.environ.update(verilator_env())
-    build_dir = SIM_BUILD_ROOT / (name + ("-toggle" if toggle else ""))
+    # a flat netlist is one huge model: -O3 (the RTL builds' OPT_FAST) costs minutes of g++ per core
+    # and buys nothing here (SHIFT pot4: 137 s of build at -O1, 62 s at -O0; the cocotb
+    # testbench sets the simulation's pace either way: 13 s per mode)
+    os.environ["MAKEFLAGS"] = os.environ.get("MAKEFLAGS", "").replace("OPT_FAST=-O3", NETLIST_OPT_FAST)
+    build_dir = SIM_BUILD_ROOT / name
     build_dir.parent.mkdir(parents=True, exist_ok=True)
-    runner = _fast_verilator_class()()
+    base = _fast_verilator_class()
+
+    class NetlistVerilator(base):
+        def _build_command(self):
+            verilate, make = super()._build_command()
+            return [verilate, [NETLIST_OPT_FAST if a == "OPT_FAST=-O3" else a for a in make]]
+
+    runner = NetlistVerilator()
     with FileLock(str(build_dir) + ".lock"):
+        exe = build_dir / sy.TOP
+        inputs = [*sources, VLT, PUBLIC_PORTS_VLT]
+        if exe.exists() and exe.stat().st_mtime > max(p.stat().st_mtime for p in inputs):
+            return build_dir  # the name carries the netlist's hash: an up-to-date model is this one
         runner.build(
             # the waivers before the files they cover
             sources=[str(VLT), str(PUBLIC_PORTS_VLT), *map(str, sources)],
             hdl_toplevel=sy.TOP,
-            build_args=["--no-public-flat-rw"]
-            + (["--coverage-toggle", "--coverage-underscore"] if toggle else []),
+            build_args=["--no-public-flat-rw", "--coverage-toggle", "--coverage-underscore"],
             build_dir=build_dir,
             timescale=("1ns", "1ps"),
             log_file=build_dir / "build.log",
@@ -202,9 +221,11 @@ def build_netlist_model(name: str, sources: list[Path], toggle: bool) -> Path:
     return build_dir
 
 
-def tb_config(core: str, fmt: str, pset: str, tiles: int) -> tuple[dict, list[str]]:
+def tb_config(core: str, fmt: str, pset: str, tiles: int,
+              tile_sets: list[str] | None = None) -> tuple[dict, list[str]]:
     """CONV_TB_CONFIG for the synthesized shape (built with the regression's own helpers), and the
-    tile sets it runs. The engine parameters the TB assumes must equal the synthesized ones."""
+    tile sets it runs (tile_sets: these instead of the core's own; the fault test feeds another
+    arithmetic's). The engine parameters the TB assumes must equal the synthesized ones."""
     from common.streams import CoreShape
     from common.vector_sets import CORES, IKR_K, IKR_P, PLUT_LEVEL_EXP_MAX
     from conv_engine.test_conv_engine import seeds, sets_for
@@ -212,7 +233,7 @@ def tb_config(core: str, fmt: str, pset: str, tiles: int) -> tuple[dict, list[st
     kind = CORES[verif_core_name(core)]
     params = synth_parameters(core, fmt, pset)
     shape = tuple(params[k] for k in ("PAR_IN", "PAR_OUT", "H_MAX", "W_MAX", "CIN_MAX", "COUT_MAX"))
-    names = sets_for(kind.name, fmt, shape).get(params["A_BITS"], [])[:tiles]
+    names = tile_sets or sets_for(kind.name, fmt, shape).get(params["A_BITS"], [])[:tiles]
     hdl = CoreShape(*shape[:2], params["A_BITS"], kind.w_bits, *shape[2:], fmt, IKR_K, IKR_P)
     assumed = hdl.hdl_parameters() | kind.hdl_parameters()
     differ = {k: (v, params.get(k)) for k, v in assumed.items() if params.get(k) != v}
@@ -236,10 +257,10 @@ def first_mismatches(run_dir: Path, limit: int = 5) -> list[str]:
 
 
 def run_one(yosys: str, core: str, fmt: str, pset: str, out: Path, tiles: int = 1, toggle: bool = False,
-            netlist_edit=None, vector_dir: Path | None = None, stock_bram_map: bool = False) -> dict:
+            netlist_edit=None, tile_sets: list[str] | None = None, stock_bram_map: bool = False) -> dict:
     """Synthesize (or reuse), build and simulate one core; the result record.
     netlist_edit(text) -> text: a changed netlist (fault tests) simulated instead of the synthesized one.
-    vector_dir: the simulator reads expected data from there (CONV_VECTOR_DIR)."""
+    tile_sets: run these vector sets instead of the core's own smallest."""
     from common.runner import run_cocotb
 
     run = f"{core}-{fmt}-{pset}"
@@ -247,7 +268,7 @@ def run_one(yosys: str, core: str, fmt: str, pset: str, out: Path, tiles: int = 
     wdir = out / (run + ("-stock" if stock_bram_map else ""))
     base = {"run": run, "core": core, "format": fmt, "params": pset,
             "parameters": synth_parameters(core, fmt, pset)}
-    config, names = tb_config(core, fmt, pset, tiles)
+    config, names = tb_config(core, fmt, pset, tiles, tile_sets)
     if not names:
         return {**base, "error": "no tile vector set fits this shape (make vectors)"}
     synth_s, reused = synthesize(yosys, core, fmt, pset, wdir, bram_map)
@@ -258,26 +279,32 @@ def run_one(yosys: str, core: str, fmt: str, pset: str, out: Path, tiles: int = 
         netlist.write_text(edited)
     digest = hashlib.sha1(netlist.read_bytes()).hexdigest()[:10]  # a changed netlist never shares a model
     t0 = time.time()
-    build = build_netlist_model(f"netlist-{wdir.name}-{digest}", [netlist, *cell_models(yosys, out)], toggle)
+    build = build_netlist_model(f"netlist-{wdir.name}-{digest}", [netlist, *cell_models(yosys, out)])
     build_s = time.time() - t0
     env = {"CONV_TB_CONFIG": json.dumps(config)}
-    if vector_dir is not None:
-        env["CONV_VECTOR_DIR"] = str(vector_dir)
-    testcase = "test_clean/mode=1" if toggle else "test_clean"
-    run_name = ("toggle-" if toggle else "clean-") + "+".join(names) + ("" if vector_dir is None else "-alt")
+    sets = "+".join(names)
     t0 = time.time()
     error, mismatches = None, []
-    try:
-        run_dir = run_cocotb(build, sy.TOP, TEST_MODULE, run_name=run_name, testcase=testcase, env=env)
+    run_dir = build / "runs" / f"clean-{sets}"
+    try:  # the regression's check: test_clean, MODE=0 and 1
+        run_cocotb(build, sy.TOP, TEST_MODULE, run_name=run_dir.name, testcase="test_clean", env=env)
     except AssertionError as exc:
-        run_dir = build / "runs" / run_name
         error, mismatches = str(exc).splitlines()[0], first_mismatches(run_dir)
     sim_s = time.time() - t0
+    toggle_dir = None
+    if toggle and error is None:  # activity of MODE=1 alone (coverage.dat of this run only)
+        toggle_dir = build / "runs" / f"toggle-{sets}"
+        try:
+            run_cocotb(build, sy.TOP, TEST_MODULE, run_name=toggle_dir.name, testcase="test_clean/mode=1",
+                       env=env)
+        except AssertionError as exc:
+            error, mismatches = str(exc).splitlines()[0], first_mismatches(toggle_dir)
     return {**base, "bram_map": "stock" if bram_map is None else "fixed (YosysHQ/yosys#5833)",
-            "tile_sets": names, "modes": [1] if toggle else [0, 1], "bit_exact": error is None,
+            "tile_sets": names, "modes": [0, 1], "bit_exact": error is None,
             "first_mismatches": mismatches, "failure": error, "synth_seconds": round(synth_s, 1),
             "synth_reused": reused, "build_seconds": round(build_s, 1), "sim_seconds": round(sim_s, 1),
-            "netlist": str(netlist), "build_dir": str(build), "run_dir": str(run_dir)}
+            "netlist": str(netlist), "build_dir": str(build), "run_dir": str(run_dir),
+            "toggle_run_dir": None if toggle_dir is None else str(toggle_dir)}
 
 
 def parse_choice(value: str | None, default: list[str], known, what: str, prog: str) -> list[str]:
@@ -336,18 +363,28 @@ def main(argv: list[str] | None = None) -> int:
     if why:
         print(f"{prog}: {why}", file=sys.stderr)
         return 1
+    results = run_matrix(runs, args.out.resolve(), tiles=args.tiles, stock_bram_map=args.stock_bram_map)
+    return 0 if all(r.get("bit_exact") for r in results) else 1
+
+
+def run_matrix(runs: list[tuple[str, str, str]], out: Path, tiles: int = 1, toggle: bool = False,
+               stock_bram_map: bool = False, on_result=None) -> list[dict]:
+    """run_one for every (core, format, parameter set), a row each as it finishes (on_result(r)
+    adds to the record), then <out>/netlist_sim.json. A failing run is recorded, not fatal."""
     yosys = sy.find_yosys()
-    out = args.out.resolve()
     out.mkdir(parents=True, exist_ok=True)
     results = []
     t_start = time.time()
     print(HEADER, flush=True)
     for core, fmt, pset in runs:
         try:
-            r = run_one(yosys, core, fmt, pset, out, tiles=args.tiles, stock_bram_map=args.stock_bram_map)
-        except RuntimeError as exc:
+            r = run_one(yosys, core, fmt, pset, out, tiles=tiles, toggle=toggle,
+                        stock_bram_map=stock_bram_map)
+        except (RuntimeError, OSError) as exc:
             r = {"run": f"{core}-{fmt}-{pset}", "core": core, "format": fmt, "params": pset,
                  "error": str(exc)}
+        if on_result is not None:
+            on_result(r)
         results.append(r)
         print(format_row(r), flush=True)
         for m in r.get("first_mismatches", []):
@@ -355,13 +392,14 @@ def main(argv: list[str] | None = None) -> int:
     wall = round(time.time() - t_start, 1)
     (out / "netlist_sim.json").write_text(json.dumps(
         {"tool": subprocess.run([yosys, "-V"], capture_output=True, text=True).stdout.strip(),
-         "flow": "synth_xilinx -family xc7 -flatten; write_verilog -noattr; Verilator + cells_sim.v; "
+         "flow": "synth_xilinx -family xc7 -flatten (block RAMs: see bram_map); write_verilog -noattr; "
+                 "Verilator + cells_sim.v + verif/netlist/xilinx_bram_sim.v; "
                  "cocotb test_clean (MODE 0 and 1)",
          "memory": NETLIST_MEMORY, "wall_seconds": wall, "runs": results}, indent=2))
     exact = sum(1 for r in results if r.get("bit_exact"))
     print(f"\n{exact} of {len(results)} netlists bit-exact; wrote {out / 'netlist_sim.json'} "
           f"(wall {wall:.0f}s)")
-    return 0 if exact == len(results) else 1
+    return results
 
 
 HEADER = f"{'core':16s} {'format':6s} {'params':6s} {'tile set(s)':28s} {'result':10s} {'synth s':>7s} " \
