@@ -16,6 +16,11 @@ COUT_MAX=32), which no tile vector set fits (the smallest are 16x64 channels on 
 The tile sets are those the regression's p4x4 build runs (test_conv_engine.sets_for) at the
 synthesized A_BITS; --tiles N runs the N smallest (default 1).
 
+Block RAMs: Yosys 0.23's cells_sim.v declares RAMB18E1 / RAMB36E1 without behaviour, so
+verif/netlist/xilinx_bram_sim.v models them (the configurations Yosys maps our RAMs to; any other
+stops the simulation), and memories are mapped with a corrected copy of Yosys's RAMB36E1 template
+(the stock one drops bits 68..71 of 72-bit words: YosysHQ/yosys#5833; --stock-bram-map keeps it).
+
 Every model is built with Verilator toggle coverage; scripts/power_proxy.py runs the same model a
 second time on the tile in MODE=1 only and weighs the toggle counts (docs/power.md).
 

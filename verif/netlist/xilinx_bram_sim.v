@@ -72,12 +72,16 @@ module RAMB18E1 #(
     end
     reg [31:0] data [0:511];
     reg [3:0]  parity [0:511];
-    reg [31:0] rd_data = 32'h0;
-    reg [3:0]  rd_parity = 4'h0;
+    reg [31:0] rd_data;
+    reg [3:0]  rd_parity;
     integer i;
-    initial for (i = 0; i < 512; i = i + 1) begin
-        data[i] = 32'h0;
-        parity[i] = 4'h0;
+    initial begin
+        rd_data = 32'h0;
+        rd_parity = 4'h0;
+        for (i = 0; i < 512; i = i + 1) begin
+            data[i] = 32'h0;
+            parity[i] = 4'h0;
+        end
     end
     wire [8:0] rd_addr = ADDRARDADDR[13:5];
     wire [8:0] wr_addr = ADDRBWRADDR[13:5];
@@ -186,12 +190,16 @@ module RAMB36E1 #(
     end
     reg [63:0] data [0:511];
     reg [7:0]  parity [0:511];
-    reg [63:0] rd_data = 64'h0;
-    reg [7:0]  rd_parity = 8'h0;
+    reg [63:0] rd_data;
+    reg [7:0]  rd_parity;
     integer i;
-    initial for (i = 0; i < 512; i = i + 1) begin
-        data[i] = 64'h0;
-        parity[i] = 8'h0;
+    initial begin
+        rd_data = 64'h0;
+        rd_parity = 8'h0;
+        for (i = 0; i < 512; i = i + 1) begin
+            data[i] = 64'h0;
+            parity[i] = 8'h0;
+        end
     end
     wire [8:0] rd_addr = ADDRARDADDR[14:6];
     wire [8:0] wr_addr = ADDRBWRADDR[14:6];
