@@ -15,7 +15,7 @@ SHARD      ?=
 COVERAGE_CHECK := $(if $(SHARD),,--functional-coverage)
 SHARD_ARGS := $(if $(SHARD),--splits $(lastword $(subst /, ,$(SHARD))) --group $(firstword $(subst /, ,$(SHARD))) --splitting-algorithm least_duration,)
 
-.PHONY: all first-layer help setup durations vectors report sim sim-full test lint synth bench bench-sim bench-formats vivado vivado-ip hls-csim hls clean distclean
+.PHONY: all first-layer help setup durations vectors report sim sim-full test lint synth headline bench bench-sim bench-formats vivado vivado-ip hls-csim hls clean distclean
 
 # A newcomer's first result: the whole conv8 through one core of each arithmetic (each in
 # another weight format, bit-exact against the golden model) and one HLS kernel, then the report.
@@ -39,6 +39,7 @@ help:
 	@echo "test       every test, as CI runs it (SHARD=k/N: the k-th of N equal-duration groups)"
 	@echo "durations  re-record the per-test durations SHARD=k/N splits by (.test_durations)"
 	@echo "synth      Yosys synthesis of the cores"
+	@echo "headline   the cores at the Zynq-7035 / KV260 budgets beside the papers' claims (after synth)"
 	@echo "bench      time the warm export and the three accumulator arithmetics"
 	@echo "bench-sim  RTL simulation speed, cocotb vs bare Verilator"
 	@echo "bench-formats  whole conv8 per core x dense/KRP/IKR: cycles, efficiency, speedups"
@@ -91,6 +92,10 @@ durations: $(STAMP) vectors
 
 synth: $(STAMP)
 	$(PY) scripts/synth_yosys.py
+
+# reads build/synth/synth.json (make synth); KRP/IKR rows need a synth run with --formats
+headline: $(STAMP)
+	$(PY) scripts/headline.py
 
 bench: $(STAMP) vectors
 	$(PY) -m pymodel bench
