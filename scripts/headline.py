@@ -138,8 +138,21 @@ def cost_models(runs: list[dict]) -> dict[tuple[str, str], dict]:
             "from": [lo["params"], hi["params"]],
             "w_bits": hi["parameters"]["W_BITS"],
             "anchor": {k: hi[k] for k in ("LUT", "FF", "LUTRAM", "DSP48E1", "lanes")},
+            "extrapolation": extrapolation_check(list(distinct.values())),
         }
     return models
+
+
+def extrapolation_check(rs: list[dict]) -> dict | None:
+    """With three or more lane counts: the line through the two smallest predicts the largest;
+    how far off it is says how far the model's own extrapolation can be trusted."""
+    if len(rs) < 3:
+        return None
+    a, b, top = rs[0], rs[1], rs[-1]
+    slope = (b["LUT"] - a["LUT"]) / (b["lanes"] - a["lanes"])
+    predicted = b["LUT"] + slope * (top["lanes"] - b["lanes"])
+    return {"from": [a["params"], b["params"]], "to": top["params"], "predicted_LUT": round(predicted),
+            "synth_LUT": top["LUT"], "error_pct": round(100 * (predicted - top["LUT"]) / top["LUT"], 1)}
 
 
 def ramb36(width: int, depth: int) -> int:
@@ -425,6 +438,12 @@ def main() -> int:
                 f"{p['DSP']:5d} {p['RAMB36']:6d} {p['depth']:5d} {p['clock_MHz']:6.1f} {p['cycles']:10d} "
                 f"{p['time_ms']:8.2f}  {p['limit']}"
             )
+    checks = [(k, m["extrapolation"]) for k, m in sorted(models.items()) if m["extrapolation"]]
+    if checks:
+        print("\nModel check: the line through the two smallest sets predicts the largest (LUT)")
+        for (core, fmt), c in checks:
+            print(f"  {core + '/' + fmt:24s} {'->'.join(c['from'])} predicts {c['to']}: "
+                  f"{c['predicted_LUT']} vs {c['synth_LUT']} synthesized ({c['error_pct']:+.1f} %)")
     print("\nThe papers' claims (../shared/anchors.md) against ours:")
     for c in claims:
         print(f"- {c['claim']}\n    ours: {c['ours']}\n    {c['verdict']}: {c['why']}")

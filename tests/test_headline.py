@@ -50,6 +50,9 @@ def test_cost_model_recovers_the_linear_costs(tmp_path: Path):
         assert m["per_lane"]["LUT"] == pytest.approx(per_lane) and m["fixed"]["LUT"] == pytest.approx(fixed)
         assert m["per_lane"]["DSP48E1"] == pytest.approx(dsp)
         assert m["from"] == ["p4x16", "p16x16"]  # the two largest lane counts
+        check = m["extrapolation"]  # linear costs: the two small sets predict the large one exactly
+        assert check["to"] == "p16x16" and check["error_pct"] == 0
+        assert check["synth_LUT"] == fixed + per_lane * 256
 
 
 def test_fit_is_the_largest_shape_within_every_budget(tmp_path: Path):
