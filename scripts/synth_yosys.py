@@ -142,7 +142,9 @@ def summarize(cells: dict) -> dict:
 
 def instance_map(hier_netlist: dict) -> dict[str, dict[str, str]]:
     """module -> {instance name: module} for every submodule instance of the hierarchical netlist."""
-    mods = hier_netlist["modules"]
+    # the design's own modules: the cell library's primitives (LUT6, FDRE, ...) are blackboxes
+    mods = {name: m for name, m in hier_netlist["modules"].items()
+            if not int(str(m.get("attributes", {}).get("blackbox", "0")), 2)}
     return {name: {inst.lstrip("\\"): cell["type"] for inst, cell in m.get("cells", {}).items()
                    if cell["type"] in mods}
             for name, m in mods.items()}
@@ -158,7 +160,9 @@ def block_of_cell(cell_name: str, top: str, instances: dict[str, dict[str, str]]
     rest, module = cell_name[len("$flatten\\"):], top
     while True:
         insts = instances.get(module, {})
-        inst = max((i for i in insts if rest.startswith(i + ".")), key=len, default=None)
+        # instance names may hold dots themselves (generate blocks): the longest prefix wins
+        dots = [k for k, ch in enumerate(rest) if ch == "."]
+        inst = next((rest[:k] for k in reversed(dots) if rest[:k] in insts), None)
         if inst is None:
             return block
         module = insts[inst]
