@@ -22,6 +22,7 @@ import argparse
 import html
 import json
 import math
+import re
 import shutil
 import subprocess
 import sys
@@ -165,6 +166,7 @@ def fidelity_section(src: Source, out: Path) -> Section:
         return sec
     schemes = sorted({r["scheme"] for r in rows})
     import matplotlib as mpl
+    import matplotlib.ticker  # noqa: F401  (mpl.ticker)
 
     colours = {s: mpl.colormaps["tab10"](i % 10) for i, s in enumerate(schemes)}
     fig = _new_figure(13, 5.5)
@@ -187,6 +189,9 @@ def fidelity_section(src: Source, out: Path) -> Section:
             ax.annotate(pts[i][0]["name"], (pts[i][1], pts[i][0]["sqnr_db"]), fontsize=7,
                         xytext=(3, 3), textcoords="offset points")
         ax.set_xscale("log")
+        ax.xaxis.set_major_formatter(mpl.ticker.FormatStrFormatter("%g"))
+        ax.xaxis.set_minor_formatter(mpl.ticker.FormatStrFormatter("%g"))
+        ax.tick_params(axis="x", which="minor", labelsize=7)
         ax.set_xlabel(f"compression vs fp32 ({what}), x")
         ax.set_title(what)
         ax.grid(True, which="both", alpha=0.3)
@@ -318,7 +323,7 @@ def bench_section(src: Source, out: Path) -> Section:
     cores = list(dict.fromkeys(r["core"] for r in rows))
     formats = [f for f in ("dense", "krp", "ikr") if any(r.get("format") == f for r in rows)]
     formats += sorted({r.get("format") for r in rows} - set(formats))
-    fig = _new_figure(11, 4.8)
+    fig = _new_figure(11, 3.8)
     ax = fig.subplots()
     width = 0.8 / len(formats)
     for k, fmt in enumerate(formats):
@@ -488,8 +493,9 @@ def error_map_section(src: Source, out: Path, maps_or_reason, photo: str = "?", 
         if extra:
             ax = axes[i, 0]
             if i == 0:
-                ax.imshow(reference, cmap="viridis")
+                ref_image = ax.imshow(reference, cmap="viridis")
                 ax.set_title("float ReLU(conv8)\nmean over channels", fontsize=8)
+                fig.colorbar(ref_image, ax=ax, location="bottom", shrink=0.8)
             ax.set_axis_off()
     fig.colorbar(image, ax=axes[:, extra:].ravel().tolist(), shrink=0.8, label="|float - dequantized|")
     png = _save(fig, out, "error-maps")
@@ -533,8 +539,13 @@ def text_table_section(report: Source) -> Section | None:
                    notes=[f"`{report.command}`, written {report.written}"])
 
 
+def _html_text(text: str) -> str:
+    """Escaped text with its `command` spans as <code>."""
+    return re.sub(r"`([^`]+)`", r"<code>\1</code>", html.escape(text))
+
+
 def render_html(sections: list[Section], notes: list[str], generated: str) -> str:
-    e = html.escape
+    e = _html_text
     parts = ["<!doctype html>", '<html lang="en"><head><meta charset="utf-8">',
              "<title>pot-conv report</title>", f"<style>{_CSS}</style></head><body>",
              "<h1>pot-conv: VGG16 conv8 report</h1>", f'<p class="meta">Page generated {e(generated)} by '
@@ -549,7 +560,7 @@ def render_html(sections: list[Section], notes: list[str], generated: str) -> st
         for n in s.notes:
             parts.append(f'<p class="meta">{e(n)}</p>')
         for f in s.figures:
-            parts.append(f'<figure><img src="{e(f.png)}" alt="{e(s.title)}">'
+            parts.append(f'<figure><img src="{html.escape(f.png)}" alt="{html.escape(s.title)}">'
                          f"<figcaption>{e(f.caption)}</figcaption></figure>")
         for title, head, rows in s.tables:
             parts.append(f"<h3>{e(title)}</h3><table><thead><tr>"
@@ -557,7 +568,7 @@ def render_html(sections: list[Section], notes: list[str], generated: str) -> st
                          + "".join("<tr>" + "".join(f"<td>{e(c)}</td>" for c in r) + "</tr>" for r in rows)
                          + "</tbody></table>")
         if s.preformatted:
-            parts.append(f"<details><summary>show</summary><pre>{e(s.preformatted)}</pre></details>")
+            parts.append(f"<details><summary>show</summary><pre>{html.escape(s.preformatted)}</pre></details>")
         parts.append("</section>")
     parts.append("</body></html>")
     return "\n".join(parts) + "\n"
@@ -652,7 +663,7 @@ def find_chromium() -> str | None:
     return next((p for p in found if p), None)
 
 
-def screenshot(page: Path, png: Path, width: int = 1400, height: int = 6000, timeout: float = 120) -> Path:
+def screenshot(page: Path, png: Path, width: int = 1400, height: int = 8000, timeout: float = 120) -> Path:
     """Render `page` in headless Chromium and write a width x height PNG screenshot of it."""
     exe = find_chromium()
     if exe is None:
@@ -669,6 +680,18 @@ def screenshot(page: Path, png: Path, width: int = 1400, height: int = 6000, tim
     if not png.is_file():
         raise ReportPageError(f"chromium wrote no screenshot (exit {proc.returncode}): "
                               f"{(proc.stderr.strip().splitlines() or [''])[-1]}")
+    return png
+
+
+def _trim_bottom(png: Path, margin: int = 40) -> Path:
+    """Cut the blank rows below the page's end (the window is taller than most pages)."""
+    from PIL import Image
+
+    with Image.open(png) as im:
+        grey = np.asarray(im.convert("L"))
+        used = np.flatnonzero((grey < 250).any(axis=1))
+        if used.size and used[-1] + margin < grey.shape[0]:
+            im.crop((0, 0, im.width, used[-1] + margin)).save(png)
     return png
 
 
@@ -693,7 +716,7 @@ def main(argv: list[str] | None = None) -> int:
                            args.weights_path)
         print(f"wrote {index} and {args.out / 'report.md'}")
         if args.screenshot:
-            print(f"wrote {screenshot(index, args.screenshot)}")
+            print(f"wrote {_trim_bottom(screenshot(index, args.screenshot))}")
     except (ReportPageError, OSError) as exc:
         print(f"report_html: error: {str(exc).splitlines()[0]}", file=sys.stderr)
         return 2

@@ -157,7 +157,7 @@ def test_page_has_every_figure_with_its_command_and_time(full_page):
         assert report_html.INPUTS[key][1] in caption and written in caption, (key, caption)
         assert str(paths[key]) in caption
     # the error maps are computed by the page itself, from the report's inputs
-    assert "`make report` (python -m pymodel.report_html" in maps_caption and written in maps_caption
+    assert "make report (python -m pymodel.report_html" in maps_caption and written in maps_caption
     html_text = index.read_text()
     assert "yosys failed" not in html_text and "plut_ios4-ikr-p4x4" in html_text  # the failed run is named
     assert "SYNTHETIC WEIGHTS" in html_text
@@ -177,9 +177,10 @@ def test_missing_and_broken_inputs_give_placeholders(tmp_path: Path):
     page = _parse(index)
     assert page.imgs == ["fig-fidelity-storage.png"]
     assert not (out / "fig-cycles.png").exists()
-    text = " | ".join(page.placeholders)
-    assert "not generated: run `make synth`" in text and "not generated: run `make bench-formats`" in text
-    assert "not generated: run `make headline`" in text and "unreadable" in text
+    text = " | ".join(page.placeholders)  # the page shows `...` as <code>
+    assert "not generated: run make synth" in text and "not generated: run make bench-formats" in text
+    assert "not generated: run make headline" in text and "unreadable" in text
+    assert "<code>make synth</code>" in index.read_text()
     assert "not generated: skipped in the test" in text
     md = (out / "report.md").read_text()
     assert "not generated: run `make synth`" in md
@@ -188,7 +189,7 @@ def test_missing_and_broken_inputs_give_placeholders(tmp_path: Path):
                                      tmp_path / "empty")
     page = _parse(nothing)
     assert not page.imgs and len(page.placeholders) == 5
-    assert "not generated: run `make report`" in page.placeholders[0]
+    assert "not generated: run make report" in page.placeholders[0]
 
 
 def test_pareto_front_is_the_non_dominated_set():
