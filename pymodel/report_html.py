@@ -611,6 +611,17 @@ pre { font-size: 0.75em; overflow-x: auto; }
 """
 
 
+def _guarded(make_section, src: Source, out: Path) -> Section:
+    """The section, or a placeholder naming the input when its layout is not the expected one."""
+    try:
+        return make_section(src, out)
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
+        sec = make_section(Source(src.key, src.path, problem="-"), out)  # the title and anchor
+        sec.placeholder = (f"not generated: {src.path} does not have the layout `{src.make_target}` writes "
+                           f"({type(exc).__name__}: {exc}); re-run `{src.make_target}`")
+        return sec
+
+
 def build_page(paths: dict[str, Path], out: Path, maps=None, weights_path: str | None = None) -> Path:
     """Write out/index.html, out/report.md and the figures; returns index.html. `maps`: None computes
     the error maps from the report's inputs, a dict (name -> [H, W]) or a string (why not) is used as is."""
@@ -621,8 +632,8 @@ def build_page(paths: dict[str, Path], out: Path, maps=None, weights_path: str |
     for old in out.glob(f"{FIG_PREFIX}*.png"):
         old.unlink()
     src = {k: load_source(k, Path(paths.get(k) or INPUTS[k][0])) for k in INPUTS}
-    sections = [fidelity_section(src["report"], out), synth_section(src["synth"], out),
-                bench_section(src["bench"], out), headline_section(src["headline"], out)]
+    sections = [_guarded(fidelity_section, src["report"], out), _guarded(synth_section, src["synth"], out),
+                _guarded(bench_section, src["bench"], out), _guarded(headline_section, src["headline"], out)]
     photo, reference, when = "?", None, None
     if maps is None and src["report"].data is not None:
         names = [(r["scheme"], r["pruning"]) for r in src["report"].data.get("rows", [])

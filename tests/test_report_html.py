@@ -185,6 +185,12 @@ def test_missing_and_broken_inputs_give_placeholders(tmp_path: Path):
     md = (out / "report.md").read_text()
     assert "not generated: run `make synth`" in md
 
+    _write(paths["synth"], {"runs": [{"core": "x", "LUT": 1, "blocks": "not a dict"}]})  # another layout
+    _write(paths["bench"], {"rows": [{"cycles": 5}]})
+    page = _parse(report_html.build_page(paths, out, maps="skipped"))
+    text = " | ".join(page.placeholders)
+    assert text.count("does not have the layout") == 2 and "re-run make synth" in text
+
     nothing = report_html.build_page({k: tmp_path / "none" / f"{k}.json" for k in report_html.INPUTS},
                                      tmp_path / "empty")
     page = _parse(nothing)
