@@ -32,7 +32,7 @@ help:
 	@echo "first-layer  whole conv8 through one RTL core per arithmetic (bare Verilator) and one HLS kernel"
 	@echo "setup      the project's virtual environment .venv with every dependency"
 	@echo "vectors    golden vector sets in $(VECTORS) (python -m pymodel export)"
-	@echo "report     accuracy / storage / op-count table of every scheme x pruning (build/report.json)"
+	@echo "report     accuracy / storage / op-count table of every scheme x pruning (build/report.json) + page build/report/index.html"
 	@echo "lint       Verilog lint and ruff"
 	@echo "sim        the RTL regression on the tile vectors (Verilator + cocotb)"
 	@echo "sim-full   the whole conv8 layer through every RTL core x weight format"
@@ -66,8 +66,11 @@ vectors: $(VECTORS)/index.json
 $(VECTORS)/index.json: $(STAMP) $(wildcard pymodel/*.py)
 	$(PY) -m pymodel export --out $(VECTORS)
 
+# the table and build/report.json, then the page build/report/index.html + report.md with its figures
+# (synth / bench-formats / headline figures when those targets have run, else a placeholder)
 report: $(STAMP)
 	$(PY) -m pymodel report --json build/report.json
+	$(PY) -m pymodel.report_html --report build/report.json --out build/report
 
 lint: $(STAMP)
 	PYTHON=$(PY) bash scripts/lint.sh
