@@ -15,7 +15,7 @@ SHARD      ?=
 COVERAGE_CHECK := $(if $(SHARD),,--functional-coverage)
 SHARD_ARGS := $(if $(SHARD),--splits $(lastword $(subst /, ,$(SHARD))) --group $(firstword $(subst /, ,$(SHARD))) --splitting-algorithm least_duration,)
 
-.PHONY: all first-layer help setup durations vectors report sim sim-full test lint synth netlist-sim power bench bench-sim bench-formats vivado vivado-ip hls-csim hls clean distclean
+.PHONY: all first-layer help setup durations vectors report sim sim-full test lint synth headline netlist-sim power bench bench-sim bench-formats vivado vivado-ip hls-csim hls clean distclean
 
 # A newcomer's first result: the whole conv8 through one core of each arithmetic (each in
 # another weight format, bit-exact against the golden model) and one HLS kernel, then the report.
@@ -32,13 +32,14 @@ help:
 	@echo "first-layer  whole conv8 through one RTL core per arithmetic (bare Verilator) and one HLS kernel"
 	@echo "setup      the project's virtual environment .venv with every dependency"
 	@echo "vectors    golden vector sets in $(VECTORS) (python -m pymodel export)"
-	@echo "report     accuracy / storage / op-count table of every scheme x pruning (build/report.json)"
+	@echo "report     accuracy / storage / op-count table of every scheme x pruning (build/report.json) + page build/report/index.html"
 	@echo "lint       Verilog lint and ruff"
 	@echo "sim        the RTL regression on the tile vectors (Verilator + cocotb)"
 	@echo "sim-full   the whole conv8 layer through every RTL core x weight format"
 	@echo "test       every test, as CI runs it (SHARD=k/N: the k-th of N equal-duration groups)"
 	@echo "durations  re-record the per-test durations SHARD=k/N splits by (.test_durations)"
 	@echo "synth      Yosys synthesis of the cores"
+	@echo "headline   the cores at the Zynq-7035 / KV260 budgets beside the papers' claims (after synth)"
 	@echo "netlist-sim  Yosys netlists of every core x format (p4x4) through the cocotb testbench: bit-exact?"
 	@echo "power      toggle-activity power proxy of the netlists (relative to MULT int8 dense)"
 	@echo "bench      time the warm export and the three accumulator arithmetics"
@@ -67,8 +68,11 @@ vectors: $(VECTORS)/index.json
 $(VECTORS)/index.json: $(STAMP) $(wildcard pymodel/*.py)
 	$(PY) -m pymodel export --out $(VECTORS)
 
+# the table and build/report.json, then the page build/report/index.html + report.md with its figures
+# (synth / bench-formats / headline figures when those targets have run, else a placeholder)
 report: $(STAMP)
 	$(PY) -m pymodel report --json build/report.json
+	$(PY) -m pymodel.report_html --report build/report.json --out build/report
 
 lint: $(STAMP)
 	PYTHON=$(PY) bash scripts/lint.sh
@@ -93,6 +97,10 @@ durations: $(STAMP) vectors
 
 synth: $(STAMP)
 	$(PY) scripts/synth_yosys.py
+
+# reads build/synth/synth.json (make synth); KRP/IKR rows need a synth run with --formats
+headline: $(STAMP)
+	$(PY) scripts/headline.py
 
 # Post-synthesis simulation: each core's Yosys xc7 netlist (p4x4) + cell models under Verilator,
 # the regression's test_clean on a tile set, both modes (build/netlist_sim/netlist_sim.json).

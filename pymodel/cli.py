@@ -442,18 +442,24 @@ def cmd_export(args) -> int:
 # ----------------------------------------------------------------------------- report
 
 
-def _int_pipeline_sqnr(layer, conv8, acts, a_bits: int, out_frac: int) -> float:
-    """SQNR (dB) of the integer pipeline's dequantized output (out * residual * 2^-out_frac)
-    against float ReLU(conv8) on the held-out crops: includes activation, weight and output
-    quantization and the power-of-two requantization."""
-    ref = np.maximum(R.float_conv3x3(acts.heldout_float, conv8), 0).astype(np.float64)
-    ref = ref[:INT_PIPE_CROPS]
+def int_pipeline_outputs(layer, conv8, acts, a_bits: int, out_frac: int, crops: int = INT_PIPE_CROPS):
+    """(float ReLU(conv8), the integer pipeline's dequantized output out * residual * 2^-out_frac),
+    float64 [crops, Cout, H, W] each, on the first `crops` held-out crops."""
+    ref = np.maximum(R.float_conv3x3(acts.heldout_float[:crops], conv8), 0).astype(np.float64)
     bias_int, shift, residual = R.requant_params(layer, None, acts.a_frac, out_frac)
     got = np.stack(
         [R.output_stage(R.acc_multiply(x, layer.wint), bias_int, shift, a_bits)
-         for x in acts.heldout_int[:INT_PIPE_CROPS]]
+         for x in acts.heldout_int[:crops]]
     ).astype(np.float64)
     got *= residual[None, :, None, None] * 2.0**-out_frac
+    return ref, got
+
+
+def _int_pipeline_sqnr(layer, conv8, acts, a_bits: int, out_frac: int) -> float:
+    """SQNR (dB) of the integer pipeline's dequantized output against float ReLU(conv8) on the
+    held-out crops: includes activation, weight and output quantization and the power-of-two
+    requantization."""
+    ref, got = int_pipeline_outputs(layer, conv8, acts, a_bits, out_frac)
     noise = np.sum((got - ref) ** 2)
     return float("inf") if noise == 0 else float(10 * np.log10(np.sum(ref**2) / noise))
 

@@ -9,7 +9,8 @@
 // S = A_BITS + W_BITS (any w0*a fits S bits signed), one DSP48E1 for two products (int8 x u8:
 // a 25-bit packed weight, w1 = -128 with a negative w0 included; int4 x u8: 17 bits).
 // p0 = P[S-1:0] as signed; p1 = (P >>> S) + P[S-1]: the sign correction, since a negative
-// low product borrows one from the high one. Same latency and leaves.
+// low product borrows one from the high one. Same latency and leaves. The packed weight is
+// built as {w1 - [w0 < 0], w0 in S bits}, without an add in front of the multiplier.
 (* use_dsp = "yes" *)
 module conv_prod_mult #(
     parameter PAR_IN        = 16,   // input lanes
@@ -93,8 +94,11 @@ generate
                 wire signed [A_BITS:0]   a_signed = {1'b0, act[(o*PAR_IN+i)*A_BITS +: A_BITS]};
                 wire signed [W_BITS-1:0] w0 = codes[(o*PAR_IN+i)*W_BITS +: W_BITS];
                 wire signed [W_BITS-1:0] w1 = codes[((o+1)*PAR_IN+i)*W_BITS +: W_BITS];
-                wire signed [PW-1:0]     w1_ext = {{(PW-W_BITS){w1[W_BITS-1]}}, w1};
-                wire signed [PW-1:0]     w_packed = (w1_ext <<< S) + {{(PW-W_BITS){w0[W_BITS-1]}}, w0};
+                // w1*2^S + w0 = (w1 - [w0 < 0])*2^S + (w0 mod 2^S): a concatenation, not an add
+                // into the multiplier (Yosys 0.23 maps such an add into the DSP48E1 pre-adder with
+                // its narrower operands zero-extended: wrong for negative weights at int4)
+                wire signed [W_BITS:0]   w1_borrow = {w1[W_BITS-1], w1} - {{W_BITS{1'b0}}, w0[W_BITS-1]};
+                wire signed [PW-1:0]     w_packed  = {w1_borrow, {(S-W_BITS){w0[W_BITS-1]}}, w0};
                 reg  signed [PP-1:0]     mul_reg;
                 reg  signed [PP-1:0]     prod_reg;
                 always @(posedge clk) begin

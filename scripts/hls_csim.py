@@ -19,10 +19,12 @@ from __future__ import annotations
 import argparse
 import fcntl
 import hashlib
+import json
 import os
 import re
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -191,18 +193,27 @@ class RunResult:
     stdout: str
     stderr: str
     seconds: float
-    passed: list[str] = field(default_factory=list)
+    sets: list[dict] = field(default_factory=list)  # the testbench's --json records, one per set
 
+    @property
+    def passed(self) -> list[str]:
+        return [r["name"] for r in self.sets if r["passed"]]
 
-PASS_RE = re.compile(r"^PASS (\S+)", re.M)
+    def modes(self, name: str) -> dict[str, dict]:
+        """mode ("0", "1") -> {checked, mismatches, seconds} (or {skipped}) of set `name`."""
+        return next(r["modes"] for r in self.sets if r["name"] == name)
 
 
 def run(exe: Path, dirs: list[Path], modes: str = "0,1", timeout: float = 900) -> RunResult:
-    t0 = time.perf_counter()
-    proc = subprocess.run([str(exe), "--modes", modes, *map(str, dirs)], capture_output=True, text=True,
-                          timeout=timeout)
-    return RunResult(proc.returncode, proc.stdout, proc.stderr, time.perf_counter() - t0,
-                     PASS_RE.findall(proc.stdout))
+    """Run a testbench; its results come back as JSON (--json), the text is for people."""
+    with tempfile.TemporaryDirectory(prefix="csim-") as tmp:
+        results = Path(tmp) / "results.json"
+        t0 = time.perf_counter()
+        proc = subprocess.run([str(exe), "--modes", modes, "--json", str(results), *map(str, dirs)],
+                              capture_output=True, text=True, timeout=timeout)
+        seconds = time.perf_counter() - t0
+        sets = json.loads(results.read_text())["sets"] if results.is_file() else []
+    return RunResult(proc.returncode, proc.stdout, proc.stderr, seconds, sets)
 
 
 def vector_sets(root: Path = VECTORS) -> dict[str, dict]:
@@ -285,15 +296,15 @@ def _run_layer(vectors: Path, modes: str) -> int:
         sys.stdout.write(r.stdout)
         sys.stderr.write(r.stderr)
         rc |= r.returncode
-        counts = re.findall(r"mode (\d): (\d+) \w+ checked, (\d+) mismatches, ([\d.]+) s", r.stdout)
-        steps = re.search(r"(\d+) pipeline steps", r.stdout)
-        rows.append((b.kernel, name, b.fmt, counts, steps.group(1) if steps else "?", r.seconds,
+        record = next((x for x in r.sets if x["name"] == name), {"modes": {}, "steps": "?"})
+        rows.append((b.kernel, name, b.fmt, record["modes"], record["steps"], r.seconds,
                      "PASS" if r.returncode == 0 else "FAIL"))
     print("\n| kernel | vector set | format | mode 0 checked / mismatches / s "
           "| mode 1 checked / mismatches / s | pipeline steps (cycles at II=1) | wall s | result |")
     print("|---|---|---|---|---|---|---|---|")
-    for kernel, name, fmt, counts, steps, secs, res in rows:
-        by_mode = {m: f"{n} / {bad} / {s}" for m, n, bad, s in counts}
+    for kernel, name, fmt, by_mode_record, steps, secs, res in rows:
+        by_mode = {m: f"{x['checked']} / {x['mismatches']} / {x['seconds']:.2f}" if "checked" in x
+                   else "skipped" for m, x in by_mode_record.items()}
         print(f"| {kernel} | {name} | {fmt} | {by_mode.get('0', '-')} | {by_mode.get('1', '-')} | {steps} "
               f"| {secs:.1f} | {res} |")
     return rc

@@ -142,7 +142,9 @@ def summarize(cells: dict) -> dict:
 
 def instance_map(hier_netlist: dict) -> dict[str, dict[str, str]]:
     """module -> {instance name: module} for every submodule instance of the hierarchical netlist."""
-    mods = hier_netlist["modules"]
+    # the design's own modules: the cell library's primitives (LUT6, FDRE, ...) are blackboxes
+    mods = {name: m for name, m in hier_netlist["modules"].items()
+            if not int(str(m.get("attributes", {}).get("blackbox", "0")), 2)}
     return {name: {inst.lstrip("\\"): cell["type"] for inst, cell in m.get("cells", {}).items()
                    if cell["type"] in mods}
             for name, m in mods.items()}
@@ -158,7 +160,9 @@ def block_of_cell(cell_name: str, top: str, instances: dict[str, dict[str, str]]
     rest, module = cell_name[len("$flatten\\"):], top
     while True:
         insts = instances.get(module, {})
-        inst = max((i for i in insts if rest.startswith(i + ".")), key=len, default=None)
+        # instance names may hold dots themselves (generate blocks): the longest prefix wins
+        dots = [k for k, ch in enumerate(rest) if ch == "."]
+        inst = next((rest[:k] for k in reversed(dots) if rest[:k] in insts), None)
         if inst is None:
             return block
         module = insts[inst]
@@ -178,9 +182,11 @@ def block_breakdown(flat_netlist: dict, top: str, instances: dict[str, dict[str,
             for b, c in acc.items()}
 
 
-def run_one(yosys: str, rtl_dir: Path, tag: str, core: str, fmt: str, pset: str, out: Path) -> dict:
+def run_one(yosys: str, rtl_dir: Path, tag: str, core: str, fmt: str, pset: str, out: Path,
+            overrides: dict[str, int]) -> dict:
     core_params, nodsp = CORES[core]
     params = dict(PARAM_SETS[pset], **core_params, **FORMATS[fmt])
+    params.update({k: v for k, v in overrides.items() if k in params})
     run = f"{core}-{fmt}-{pset}"
     wdir = out / tag / run
     wdir.mkdir(parents=True, exist_ok=True)
@@ -297,6 +303,9 @@ def main() -> int:
     ap.add_argument("--params", default=None, help=f"comma-separated parameter sets of {sorted(PARAM_SETS)}")
     ap.add_argument("--baseline", default=None, metavar="REF",
                     help="also synthesize the rtl/ of git revision REF and print it beside (before | after)")
+    ap.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
+                    help="override an HDL parameter in every run that has it (repeatable; for sweeps, "
+                         "e.g. PLUT's LEVEL_EXP_MAX); use a separate --out")
     ap.add_argument("--jobs", type=int, default=2, help="yosys runs at a time (default 2)")
     ap.add_argument("--out", type=Path, default=OUT, help=f"output directory (default {OUT})")
     args = ap.parse_args()
@@ -310,21 +319,33 @@ def main() -> int:
         if bad:
             print(f"synth_yosys: unknown {name} {bad[0]!r} (choose from {', '.join(known)})", file=sys.stderr)
             return 2
+    known_params = {k for d in [*PARAM_SETS.values(), *(c for c, _ in CORES.values()), *FORMATS.values()]
+                    for k in d}
+    overrides: dict[str, int] = {}
+    for item in args.param:
+        name, _, value = item.partition("=")
+        if name not in known_params or not re.fullmatch(r"-?\d+", value):
+            print(f"synth_yosys: --param {item!r}: want NAME=INTEGER with NAME one of "
+                  f"{', '.join(sorted(known_params))}", file=sys.stderr)
+            return 2
+        overrides[name] = int(value)
     out = args.out.resolve()
     out.mkdir(parents=True, exist_ok=True)
     rtls = {"after": RTL_DIR}
     if args.baseline:
         rtls = {"before": export_rtl(args.baseline, out / "baseline"), **rtls}
     # MULT_PACK does not exist in a baseline before the packed multiplier: packed cores run "after" only
+    # and MULT_PACK applies to dense only (a packed KRP / IKR core is the plain one)
     jobs = [(t, c, f, p) for t in rtls for p in psets for f in fmts for c in cores
-            if t == "after" or not c.endswith("_pack")]
+            if (t == "after" or not c.endswith("_pack")) and (f == "dense" or not c.endswith("_pack"))]
     t_start = time.time()
     # the slowest runs first, so the workers finish close together
     slow_first = sorted(jobs, key=lambda j: (-list(PARAM_SETS).index(j[3]),
                                              not j[1].startswith(("plut", "mult_int8_nodsp"))))
     results = []
     with cf.ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
-        futs = [pool.submit(run_one, yosys, rtls[t], t, c, f, p, out) for t, c, f, p in slow_first]
+        futs = [pool.submit(run_one, yosys, rtls[t], t, c, f, p, out, overrides)
+                for t, c, f, p in slow_first]
         for fut in cf.as_completed(futs):
             r = fut.result()
             status = "FAILED" if "error" in r else "done"
@@ -360,7 +381,7 @@ def main() -> int:
     (out / "synth.json").write_text(json.dumps(
         {"tool": subprocess.run([yosys, "-V"], capture_output=True, text=True).stdout.strip(),
          "flow": flow, "param_sets": {p: PARAM_SETS[p] for p in psets}, "formats": fmts,
-         "baseline": args.baseline, "jobs": args.jobs, "wall_seconds": wall,
+         "baseline": args.baseline, "overrides": overrides, "jobs": args.jobs, "wall_seconds": wall,
          "runs": sorted(results, key=lambda r: jobs.index((r["rtl"], r["core"], r["format"], r["params"]))),
          "marginal": marginal}, indent=2))
 

@@ -1,6 +1,6 @@
 """Both vector readers against one table of malformed sets: pymodel.vectors.load_vectors (Python)
-and vio::load (hls/tb/vector_io.h, the reader of the HLS C-sim testbenches, built here as
-hls/tb/vector_check.cpp). Every case must end the same way on both sides: accepted, or refused
+and vio::load (hls/tb/vector_io.h and its vio_*.h parts, the reader of the HLS C-sim testbenches,
+built here as hls/tb/vector_check.cpp). Every case must end the same way on both sides: accepted, or refused
 with exit 2 / VectorFormatError and one line naming the file; never a crash, a hang, or a read
 outside the set folder. The valid controls (re-formatted manifests, Unicode, the nesting limit)
 prove the rules are not simply "reject everything edited". A hypothesis fuzz test at the end
@@ -45,7 +45,7 @@ def cpp_reader() -> Path:
     """hls/tb/vector_check.cpp built with g++ (cached by a hash of the sources)."""
     if not shutil.which("g++"):
         pytest.skip("g++ not found: the C++ vector reader cannot be built")
-    sources = [CHECK_SRC, REPO / "hls" / "tb" / "vector_io.h"]
+    sources = [CHECK_SRC, *sorted((REPO / "hls" / "tb").glob("*.h"))]  # vector_io.h and its parts
     digest = hashlib.sha256(b"".join(p.read_bytes() for p in sources)).hexdigest()[:16]
     out = REPO / "build" / "tests" / f"vector_check-{digest}"
     if not out.is_file():

@@ -60,3 +60,45 @@ def test_synth_quick(tmp_path: Path):
         assert r["depth"] and r["depth"] > 1, f"{core}: logic depth {r['depth']}"
     for core in ("mult_int8_nodsp", "shift_pot4", "shift_apot6", "plut_ios4"):
         assert runs[core]["DSP48E1"] == 0, f"{core}: {runs[core]['DSP48E1']} DSP48E1"
+
+
+def test_cells_are_counted_in_the_block_of_their_instance_path():
+    """The flattened cell names `$flatten\\<instance path>.<cell>` map to blocks through the
+    hierarchy: dotted generate-block instance names, the deepest module with a block (requant
+    inside the back end), library primitives (blackboxes) never taken for instances."""
+    sys.path.insert(0, str(REPO / "scripts"))
+    import synth_yosys as S
+
+    blackbox = {"attributes": {"blackbox": "00000000000000000000000000000001"}}
+    hier = {"modules": {
+        "LUT6": blackbox, "FDRE": blackbox,
+        "conv_engine": {"cells": {
+            "genblk8.g_shift.u_prod": {"type": "$paramod$1\\conv_prod_shift"},
+            "u_backend": {"type": "$paramod$2\\conv_backend"},
+            "u_regs": {"type": "$paramod$3\\conv_axil_regs"},
+            "lut_a": {"type": "LUT6"}}},
+        "$paramod$1\\conv_prod_shift": {"cells": {"g_out[0].lut": {"type": "LUT6"}}},
+        "$paramod$2\\conv_backend": {"cells": {"u_requant": {"type": "$paramod$4\\conv_requant"},
+                                               "ff": {"type": "FDRE"}}},
+        "$paramod$3\\conv_axil_regs": {"cells": {}},
+        "$paramod$4\\conv_requant": {"cells": {}},
+    }}
+    instances = S.instance_map(hier)
+    assert instances["conv_engine"] == {"genblk8.g_shift.u_prod": "$paramod$1\\conv_prod_shift",
+                                        "u_backend": "$paramod$2\\conv_backend",
+                                        "u_regs": "$paramod$3\\conv_axil_regs"}
+    flat = {"modules": {"conv_engine": {"cells": {
+        "$flatten\\genblk8.g_shift.u_prod.$abc$1": {"type": "LUT6"},
+        "$flatten\\genblk8.g_shift.u_prod.g_out[0].lut": {"type": "LUT4"},
+        "$flatten\\u_backend.\\u_requant.$abc$2": {"type": "LUT2"},
+        "$flatten\\u_backend.$abc$3": {"type": "LUT3"},
+        "$flatten\\u_backend.ff": {"type": "FDRE"},
+        "$flatten\\u_regs.$abc$4": {"type": "LUT5"},
+        "$abc$5": {"type": "LUT1"},
+        "$flatten\\u_nothing.$abc$6": {"type": "LUT6"},
+    }}}}
+    blocks = S.block_breakdown(flat, "conv_engine", instances)
+    assert blocks["products"]["LUT"] == 2 and blocks["requant"]["LUT"] == 1
+    assert blocks["backend"] == {"LUT": 1, "FF": 1, "LUTRAM": 0, "DSP48E1": 0}
+    assert blocks["control"]["LUT"] == 3  # the register block, the top's own cell, an unknown path
+    assert sum(b["LUT"] for b in blocks.values()) == 7

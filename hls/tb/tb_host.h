@@ -204,6 +204,8 @@ struct Host {
         std::vector<int> modes = {0, 1};
         std::vector<std::string> dirs;
         bool check_expected = true;
+        std::string json_path;  // --json: the results for a program to read (scripts/hls_csim.py)
+        std::string records;
         for (int a = 1; a < argc; ++a) {
             std::string s = argv[a];
             if (s == "--modes" && a + 1 < argc) {
@@ -217,15 +219,17 @@ struct Host {
                 }
             } else if (s == "--unchecked-expected") {
                 check_expected = false;
+            } else if (s == "--json" && a + 1 < argc) {
+                json_path = argv[++a];
             } else if (!s.empty() && s[0] == '-') {
-                std::fprintf(stderr, "usage: %s [--modes 0,1] VECTOR_SET_DIR...\n", kernel);
+                std::fprintf(stderr, "usage: %s [--modes 0,1] [--json FILE] VECTOR_SET_DIR...\n", kernel);
                 return 2;
             } else {
                 dirs.push_back(s);
             }
         }
         if (dirs.empty()) {
-            std::fprintf(stderr, "usage: %s [--modes 0,1] VECTOR_SET_DIR...\n", kernel);
+            std::fprintf(stderr, "usage: %s [--modes 0,1] [--json FILE] VECTOR_SET_DIR...\n", kernel);
             return 2;
         }
         std::printf("%s: format %s, PAR_IN %d x PAR_OUT %d, A_BITS %d, W_BITS %d, ACC_BITS %d, maxima %dx%d %d->%d\n", kernel,
@@ -252,28 +256,66 @@ struct Host {
                 return 2;
             }
             bool ok = true;
-            std::string summary;
-            double secs = 0;
+            std::string summary, mode_records;
             for (int mode : modes) {
+                char buf[160];
                 if (mode == 0 && !v.acc_fits_32()) {
                     std::printf("  %s mode 0 skipped: acc_bits %d > 32 (raw accumulators do not fit the 32-bit lanes)\n",
                                 v.name.c_str(), v.acc_bits);
+                    std::snprintf(buf, sizeof buf, "%s\"0\": {\"skipped\": \"acc_bits %d > 32\"}",
+                                  mode_records.empty() ? "" : ", ", v.acc_bits);
+                    mode_records += buf;
                     continue;
                 }
                 Result r = run_mode(top, v, mode);
                 ok &= r.ok;
-                secs += r.seconds;
-                char buf[160];
                 std::snprintf(buf, sizeof buf, " mode %d: %lld %s checked, %lld mismatches, %.2f s;", mode, r.checked,
                               mode ? "outputs" : "accumulators", r.mismatches, r.seconds);
                 summary += buf;
+                std::snprintf(buf, sizeof buf, "%s\"%d\": {\"checked\": %lld, \"mismatches\": %lld, \"seconds\": %.4f}",
+                              mode_records.empty() ? "" : ", ", mode, r.checked, r.mismatches, r.seconds);
+                mode_records += buf;
             }
+            char head[160];
+            std::snprintf(head, sizeof head, ", \"cin\": %d, \"cout\": %d, \"h\": %d, \"w\": %d, \"passed\": %s, \"steps\": %lld",
+                          v.cin, v.cout, v.h, v.w, ok ? "true" : "false", steps(v));
+            records += std::string(records.empty() ? "" : ",\n  ") + "{\"name\": " + json_string(v.name) +
+                       ", \"dir\": " + json_string(dir) + head + ", \"modes\": {" + mode_records + "}}";
             std::printf("%s %s (%d->%d %dx%d):%s %lld pipeline steps per run (cycles at II=1)\n", ok ? "PASS" : "FAIL",
                         v.name.c_str(), v.cin, v.cout, v.h, v.w, summary.c_str(), steps(v));
             std::fflush(stdout);
             if (!ok) rc = 1;
         }
+        if (!json_path.empty()) {
+            std::FILE *f = std::fopen(json_path.c_str(), "w");
+            char head[256];
+            std::snprintf(head, sizeof head, "{\"kernel\": \"%s\", \"format\": \"%s\", \"par_in\": %d, \"par_out\": %d, "
+                          "\"a_bits\": %d, \"w_bits\": %d, \"acc_bits\": %d,\n \"sets\": [\n  ", kernel,
+                          format_names[FORMAT::id], PI, PO, A, WB, E::ACC_BITS);
+            if (!f || std::fprintf(f, "%s%s]}\n", head, records.c_str()) < 0 || std::fclose(f) != 0) {
+                std::fprintf(stderr, "error: --json %s: cannot write the results\n", json_path.c_str());
+                return 2;
+            }
+        }
         return rc;
+    }
+
+    // A JSON string literal (names and paths come from the command line and the manifest).
+    static std::string json_string(const std::string &text) {
+        std::string out = "\"";
+        for (unsigned char c : text) {
+            if (c == '"' || c == '\\') {
+                out += '\\';
+                out += char(c);
+            } else if (c < 0x20) {
+                char buf[8];
+                std::snprintf(buf, sizeof buf, "\\u%04x", c);
+                out += buf;
+            } else {
+                out += char(c);
+            }
+        }
+        return out + "\"";
     }
 };
 

@@ -1,0 +1,124 @@
+"""scripts/headline.py: the cost model, the device fit and the claim lines, on synth.json files
+written here (a linear LUT/DSP cost per lane that the model must recover), and its bad inputs."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+SCRIPT = REPO / "scripts" / "headline.py"
+sys.path.insert(0, str(REPO / "scripts"))
+import headline  # noqa: E402
+
+# core -> (fixed LUT, LUT per lane, DSP per lane, W_BITS)
+COSTS = {
+    "mult_int8": (2000, 40, 1.0, 8),
+    "mult_int8_nodsp": (2000, 180, 0.0, 8),
+    "shift_pot4": (2500, 70, 0.0, 4),
+    "plut_ios4": (5000, 150, 0.0, 4),
+}
+SETS = {"p4x4": (4, 4), "p4x16": (4, 16), "p16x16": (16, 16)}
+
+
+def synth_json(path: Path, formats=("dense", "krp"), **extra) -> Path:
+    runs = []
+    for core, (fixed, per_lane, dsp, w_bits) in COSTS.items():
+        for fmt in formats:
+            for pset, (pi, po) in SETS.items():
+                lanes = pi * po
+                runs.append({"rtl": "after", "core": core, "format": fmt, "params": pset, "lanes": lanes,
+                             "LUT": fixed + per_lane * lanes, "FF": 1000 + 60 * lanes, "LUTRAM": 100,
+                             "DSP48E1": round(dsp * lanes), "depth": 17,
+                             "parameters": {"PAR_IN": pi, "PAR_OUT": po, "W_BITS": w_bits}})
+    path.write_text(json.dumps({"runs": runs, **extra}))
+    return path
+
+
+def run(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, str(SCRIPT), *args], capture_output=True, text=True, timeout=120)
+
+
+def test_cost_model_recovers_the_linear_costs(tmp_path: Path):
+    models = headline.cost_models(headline.load_runs([synth_json(tmp_path / "s.json")]))
+    for core, (fixed, per_lane, dsp, _) in COSTS.items():
+        m = models[(core, "dense")]
+        assert m["per_lane"]["LUT"] == pytest.approx(per_lane) and m["fixed"]["LUT"] == pytest.approx(fixed)
+        assert m["per_lane"]["DSP48E1"] == pytest.approx(dsp)
+        assert m["from"] == ["p4x16", "p16x16"]  # the two largest lane counts
+        check = m["extrapolation"]  # linear costs: the two small sets predict the large one exactly
+        assert check["to"] == "p16x16" and check["error_pct"] == 0
+        assert check["synth_LUT"] == fixed + per_lane * 256
+
+
+def test_fit_is_the_largest_shape_within_every_budget(tmp_path: Path):
+    out = tmp_path / "out"
+    proc = run("--synth", str(synth_json(tmp_path / "s.json")), "--out", str(out), "--fraction", "0.6")
+    assert proc.returncode == 0, proc.stderr
+    data = json.loads((out / "headline.json").read_text())
+    models = headline.cost_models(headline.load_runs([tmp_path / "s.json"]))
+    for dev, spec in headline.DEVICES.items():
+        for key, p in data["table"][dev].items():
+            core, fmt = key.split("/")
+            assert p["LUT"] <= 0.6 * spec["LUT"] and p["DSP"] <= 0.6 * spec["DSP"]
+            assert p["RAMB36"] <= 0.6 * spec["RAMB36"]
+            bigger = [s for s in headline.shapes() if s[0] * s[1] > p["lanes"]]
+            if bigger:  # every larger shape overruns some budget
+                for shape in bigger:
+                    e = headline.estimate(models[(core, fmt)], fmt, *shape)
+                    assert (e["LUT"] > 0.6 * spec["LUT"] or e["DSP"] > 0.6 * spec["DSP"]
+                            or e["RAMB36"] > 0.6 * spec["RAMB36"]), (dev, key, shape)
+            taps = 9 if fmt == "dense" else 3
+            assert p["cycles"] == 28 * 28 * taps * (256 // p["PAR_IN"]) * (512 // p["PAR_OUT"])
+            assert p["period_ns"] >= data["clock_targets_ns"][spec["target"]]
+    # the DSP-bound multiplier fits fewer lanes than the LUT-built shift core on the Zynq-7035
+    z = data["table"]["xc7z035"]
+    assert z["mult_int8/dense"]["limit"].startswith("DSP")
+    assert z["shift_pot4/dense"]["lanes"] > z["mult_int8/dense"]["lanes"]
+    claims = {c["claim"]: c for c in data["claims"]}
+    time_claim = next(c for k, c in claims.items() if "-51.1 % time" in k)
+    assert time_claim["verdict"].startswith(("reproduced", "not reproduced"))
+    assert "RAMB36" in next(c for k, c in claims.items() if k.startswith("KRP vs dense"))["ours"]
+
+
+def test_krp_needs_less_weight_memory_than_dense():
+    dense = headline.layer_memories(headline.CoreShape(16, 16, 8, 4, 28, 28, 256, 512, "dense"))
+    krp = headline.layer_memories(headline.CoreShape(16, 16, 8, 4, 28, 28, 256, 512, "krp"))
+    # 3 of 9 weights (+ a 2-bit row per kernel in a 4-bit lane's index beat): the bits drop ~3x,
+    # the block RAMs of a 1024-bit wide word do not (width-bound at 96 or 288 words)
+    assert krp["weight_kbit"] < dense["weight_kbit"] / 2.5
+    assert krp["weight_buffer"] <= dense["weight_buffer"] and krp["line_buffer"] == dense["line_buffer"]
+    assert dense["index_buffer"] == 0  # (KRP: 512 bits x 32 words, LUTRAM)
+    assert headline.ramb36(72, 512) == 1 and headline.ramb36(73, 512) == 2 and headline.ramb36(8, 64) == 0
+
+
+@pytest.mark.parametrize("content,message", [
+    (None, "not found"),
+    ("{not json", "not JSON"),
+    ('{"runs": 3}', "no runs list"),
+    ('{"runs": [{"rtl": "after", "core": "x"}]}', "a run lacks"),
+    ('{"runs": []}', "two synthesized lane counts"),
+])
+def test_bad_synth_json_is_one_line_exit_2(tmp_path: Path, content, message):
+    path = tmp_path / "synth.json"
+    if content is not None:
+        path.write_text(content)
+    proc = run("--synth", str(path), "--out", str(tmp_path / "out"))
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert message in proc.stderr and len(proc.stderr.strip().splitlines()) == 1, proc.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def test_overridden_runs_and_bad_options_are_refused(tmp_path: Path):
+    path = synth_json(tmp_path / "s.json", overrides={"LEVEL_EXP_MAX": 5})
+    proc = run("--synth", str(path), "--out", str(tmp_path / "out"))
+    assert proc.returncode == 2 and "--param" in proc.stderr
+    other = str(synth_json(tmp_path / "t.json"))
+    proc = run("--synth", other, "--fraction", "1.5", "--out", str(tmp_path / "o"))
+    assert proc.returncode == 2 and "--fraction" in proc.stderr
+    proc = run("--synth", str(tmp_path / "t.json"), "--confirm", "nodev:x:y", "--out", str(tmp_path / "o"))
+    assert proc.returncode == 2 and "--confirm" in proc.stderr
