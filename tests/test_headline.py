@@ -122,3 +122,25 @@ def test_overridden_runs_and_bad_options_are_refused(tmp_path: Path):
     assert proc.returncode == 2 and "--fraction" in proc.stderr
     proc = run("--synth", str(tmp_path / "t.json"), "--confirm", "nodev:x:y", "--out", str(tmp_path / "o"))
     assert proc.returncode == 2 and "--confirm" in proc.stderr
+
+
+def test_power_claims_come_from_power_json(tmp_path: Path):
+    """With power_proxy.py's power.json the two power claims are measured lines; without, said so."""
+    runs = [{"core": "shift_pot4", "format": "dense", "relative_power": 0.78,
+             "relative_energy_per_conv": 0.78, "relative_raw_toggles_per_cycle": 1.15},
+            {"core": "plut_ios4", "format": "dense", "relative_power": 1.56,
+             "relative_energy_per_conv": 1.56, "relative_raw_toggles_per_cycle": 1.9}]
+    power = tmp_path / "power.json"
+    power.write_text(json.dumps({"runs": runs}))
+    out = tmp_path / "out"
+    proc = run("--synth", str(synth_json(tmp_path / "s.json")), "--power", str(power), "--out", str(out))
+    assert proc.returncode == 0, proc.stderr
+    claims = {c["claim"]: c for c in json.loads((out / "headline.json").read_text())["claims"]}
+    assert claims["pot4 shift-add vs int8 multipliers: -46.7 % power"]["ours"].startswith("-22.0 % power")
+    assert claims["pot4 shift-add vs int8 multipliers: -46.7 % power"]["verdict"] == "not reproduced"
+    assert claims["P-LUT vs bit-shifting: > 3x power efficiency"]["ours"].startswith("0.50x")
+    lines = headline.power_lines(None)
+    assert len(lines) == 1 and "make power" in lines[0]["ours"]
+    power.write_text("[1, 2")
+    proc = run("--synth", str(tmp_path / "s.json"), "--power", str(power), "--out", str(tmp_path / "o"))
+    assert proc.returncode == 2 and "not JSON" in proc.stderr
