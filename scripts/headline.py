@@ -38,6 +38,8 @@ import re
 import sys
 from pathlib import Path
 
+import numpy as np
+
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "verif"))
 sys.path.insert(0, str(REPO / "scripts"))
@@ -130,43 +132,90 @@ def load_power(path: Path) -> dict | None:
     return data
 
 
+# what each block's cost grows with (scripts/synth_yosys.py's blocks): the product units and the
+# adder trees with the lanes and, for PLUT's per-channel banks, with PAR_IN; the accumulators and
+# the back end with PAR_OUT; the buffers and the window select with PAR_IN; the control not at all
+BLOCK_TERMS = {"products": ("lanes", "par_in"), "trees": ("lanes", "par_in"), "acc": ("par_out",),
+               "backend": ("par_out",), "requant": ("par_out",), "buffers": ("par_in",),
+               "select": ("par_in",), "control": ()}
+KINDS = ("LUT", "FF", "LUTRAM", "DSP48E1")
+
+
+def _terms(r: dict) -> dict[str, float]:
+    pi, po = r["parameters"]["PAR_IN"], r["parameters"]["PAR_OUT"]
+    return {"lanes": pi * po, "par_in": pi, "par_out": po}
+
+
+def fit_blocks(rs: list[dict]) -> dict[str, dict[str, dict[str, float]]]:
+    """block -> kind -> {"1": constant, term: coefficient}: least squares over the runs, a term
+    kept only if the runs vary in it independently of the terms before it (two sets that differ
+    only in PAR_OUT say nothing about PAR_IN, which then is not extrapolated)."""
+    fits: dict[str, dict[str, dict[str, float]]] = {}
+    for block, terms in BLOCK_TERMS.items():
+        cols, kept = [np.ones(len(rs))], ["1"]
+        for t in terms:
+            trial = np.column_stack([*cols, [_terms(r)[t] for r in rs]])
+            if np.linalg.matrix_rank(trial) > len(cols):
+                cols, kept = list(trial.T), [*kept, t]
+        a = np.column_stack(cols)
+        fits[block] = {}
+        for kind in KINDS:
+            y = np.array([r["blocks"][block][kind] for r in rs], dtype=float)
+            coef = np.linalg.lstsq(a, y, rcond=None)[0]
+            fits[block][kind] = dict(zip(kept, coef.tolist(), strict=True))
+    return fits
+
+
+def predict(fits: dict, par_in: int, par_out: int, skip_buffer_ram: bool = True) -> dict[str, float]:
+    """kind -> the model's figure at this shape (LUTRAM of the buffers left out: the real layer's
+    buffers are block RAM, counted from their shapes)."""
+    t = {"1": 1, "lanes": par_in * par_out, "par_in": par_in, "par_out": par_out}
+    out = dict.fromkeys(KINDS, 0.0)
+    for block, by_kind in fits.items():
+        for kind, coef in by_kind.items():
+            if skip_buffer_ram and block == "buffers" and kind == "LUTRAM":
+                continue
+            out[kind] += max(0.0, sum(c * t[k] for k, c in coef.items()))
+    return out
+
+
 def cost_models(runs: list[dict]) -> dict[tuple[str, str], dict]:
-    """(core, format) -> per-lane and fixed LUT/FF/LUTRAM/DSP from its two largest lane counts."""
+    """(core, format) -> its per-block cost model, from every synthesized parameter set."""
     by_core: dict[tuple[str, str], list[dict]] = {}
     for r in runs:
         by_core.setdefault((r["core"], r["format"]), []).append(r)
     models = {}
     for key, rs in by_core.items():
-        rs = sorted(rs, key=lambda r: r["lanes"])
-        distinct = {r["lanes"]: r for r in rs}
-        if len(distinct) < 2:
+        rs = sorted(rs, key=lambda r: (r["lanes"], r["params"]))
+        if len({r["lanes"] for r in rs}) < 2:
             continue
-        lo, hi = list(distinct.values())[-2:]
-        d = hi["lanes"] - lo["lanes"]
-        per_lane = {k: (hi[k] - lo[k]) / d for k in ("LUT", "FF", "LUTRAM", "DSP48E1")}
-        fixed = {k: hi[k] - per_lane[k] * hi["lanes"] for k in per_lane}
+        top = rs[-1]
         models[key] = {
-            "per_lane": per_lane,
-            "fixed": fixed,
-            "depth": hi["depth"],
-            "from": [lo["params"], hi["params"]],
-            "w_bits": hi["parameters"]["W_BITS"],
-            "anchor": {k: hi[k] for k in ("LUT", "FF", "LUTRAM", "DSP48E1", "lanes")},
-            "extrapolation": extrapolation_check(list(distinct.values())),
+            "blocks": fit_blocks(rs),
+            "depth": max(r["depth"] for r in rs),
+            "from": [r["params"] for r in rs],
+            "w_bits": top["parameters"]["W_BITS"],
+            "check": extrapolation_check(rs),
         }
     return models
 
 
-def extrapolation_check(rs: list[dict]) -> dict | None:
-    """With three or more lane counts: the line through the two smallest predicts the largest;
-    how far off it is says how far the model's own extrapolation can be trusted."""
-    if len(rs) < 3:
-        return None
-    a, b, top = rs[0], rs[1], rs[-1]
-    slope = (b["LUT"] - a["LUT"]) / (b["lanes"] - a["lanes"])
-    predicted = b["LUT"] + slope * (top["lanes"] - b["lanes"])
-    return {"from": [a["params"], b["params"]], "to": top["params"], "predicted_LUT": round(predicted),
-            "synth_LUT": top["LUT"], "error_pct": round(100 * (predicted - top["LUT"]) / top["LUT"], 1)}
+def extrapolation_check(rs: list[dict]) -> list[dict]:
+    """Each synthesized set predicted by the model of the others, where the others determine
+    every term it needs (with p8x8 beside the default sets: the PAR_IN / PAR_OUT split)."""
+    out = []
+    for k, r in enumerate(rs):
+        rest = rs[:k] + rs[k + 1:]
+        full, part = fit_blocks(rs), fit_blocks(rest)
+        if len(rest) < 2 or any(part[b]["LUT"].keys() != full[b]["LUT"].keys() for b in full):
+            continue
+        pi, po = r["parameters"]["PAR_IN"], r["parameters"]["PAR_OUT"]
+        got = predict(part, pi, po, skip_buffer_ram=False)
+        lut = got["LUT"] + got["LUTRAM"]
+        real = r["LUT"] + r["LUTRAM"]
+        out.append({"params": r["params"], "from": [x["params"] for x in rest], "predicted_LUT": round(lut),
+                    "synth_LUT": real, "error_pct": round(100 * (lut - real) / real, 1)})
+    return out
 
 
 def ramb36(width: int, depth: int) -> int:
@@ -201,7 +250,7 @@ def estimate(model: dict, fmt: str, par_in: int, par_out: int) -> dict:
         par_in, par_out, A_BITS, model["w_bits"], LAYER["h"], LAYER["w"], LAYER["cin"], LAYER["cout"], fmt
     )
     lanes = par_in * par_out
-    cost = {k: max(0.0, model["fixed"][k] + model["per_lane"][k] * lanes) for k in model["fixed"]}
+    cost = predict(model["blocks"], par_in, par_out)
     mem = layer_memories(shape)
     cycles = shape.ideal_cycles(LAYER["cin"], LAYER["cout"], LAYER["h"], LAYER["w"])
     return {
@@ -470,18 +519,19 @@ def main() -> int:
                 f"{p['DSP']:5d} {p['RAMB36']:6d} {p['depth']:5d} {p['clock_MHz']:6.1f} {p['cycles']:10d} "
                 f"{p['time_ms']:8.2f}  {p['limit']}"
             )
-    checks = [(k, m["extrapolation"]) for k, m in sorted(models.items()) if m["extrapolation"]]
-    if checks:
-        print("\nModel check: the line through the two smallest sets predicts the largest (LUT)")
-        for (core, fmt), c in checks:
-            print(f"  {core + '/' + fmt:24s} {'->'.join(c['from'])} predicts {c['to']}: "
-                  f"{c['predicted_LUT']} vs {c['synth_LUT']} synthesized ({c['error_pct']:+.1f} %)")
+    checks = [(k, c) for k, m in sorted(models.items()) for c in m["check"]]
+    print("\nModel check: a synthesized set predicted by the model of the other sets (LUT incl. LUTRAM)")
+    if not checks:
+        print("  none possible: add a set the others determine, e.g. --params p8x8 beside the defaults")
+    for (core, fmt), c in checks:
+        print(f"  {core + '/' + fmt:24s} {c['params']:7s} from {'+'.join(c['from'])}: {c['predicted_LUT']} "
+              f"vs {c['synth_LUT']} synthesized ({c['error_pct']:+.1f} %)")
     print("\nThe papers' claims (../shared/anchors.md) against ours:")
     for c in claims:
         print(f"- {c['claim']}\n    ours: {c['ours']}\n    {c['verdict']}: {c['why']}")
     for c in confirmed:
         print(
-            f"confirmed {c['point']} at {c['shape']}: model {c['predicted_LUT_logic']} LUT vs synthesized "
+            f"confirmed {c['point']} at {c['shape']}: model {c['predicted_LUT']} LUT vs synthesized "
             f"{c['synth_LUT']} ({c['error_pct']:+.1f} %), DSP {c['predicted_DSP']} vs {c['synth_DSP']}, "
             f"{c['seconds']:.0f} s"
         )

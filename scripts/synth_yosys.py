@@ -72,8 +72,10 @@ _MEM = {"A_BITS": 8, "H_MAX": 8, "W_MAX": 8, "CIN_MAX": 32, "COUT_MAX": 32}
 PARAM_SETS = {
     "p4x4":   {"PAR_IN": 4, "PAR_OUT": 4, **_MEM},
     "p4x16":  {"PAR_IN": 4, "PAR_OUT": 16, **_MEM},
+    "p8x8":   {"PAR_IN": 8, "PAR_OUT": 8, **_MEM},    # not a default: checks headline.py's cost model
     "p16x16": {"PAR_IN": 16, "PAR_OUT": 16, **_MEM},
 }
+DEFAULT_SETS = ["p4x4", "p4x16", "p16x16"]
 # module (base name) -> block
 BLOCK_OF = {
     "conv_prod_mult": "products", "conv_prod_shift": "products", "conv_prod_plut": "products",
@@ -310,7 +312,7 @@ def main() -> int:
     ap.add_argument("--out", type=Path, default=OUT, help=f"output directory (default {OUT})")
     args = ap.parse_args()
     yosys = find_yosys()
-    psets = args.params.split(",") if args.params else (["p4x4"] if args.quick else list(PARAM_SETS))
+    psets = args.params.split(",") if args.params else (["p4x4"] if args.quick else DEFAULT_SETS)
     fmts = args.formats.split(",") if args.formats else ["dense"]
     cores = args.cores.split(",") if args.cores else list(CORES)
     for name, chosen, known in (("parameter set", psets, PARAM_SETS), ("format", fmts, FORMATS),

@@ -22,18 +22,31 @@ COSTS = {
     "shift_pot4": (2500, 70, 0.0, 4),
     "plut_ios4": (5000, 150, 0.0, 4),
 }
-SETS = {"p4x4": (4, 4), "p4x16": (4, 16), "p16x16": (16, 16)}
+SETS = {"p4x4": (4, 4), "p4x16": (4, 16), "p8x8": (8, 8), "p16x16": (16, 16)}
+BLOCKS = ["products", "trees", "acc", "backend", "requant", "buffers", "select", "control"]
 
 
-def synth_json(path: Path, formats=("dense", "krp"), **extra) -> Path:
+def blocks_for(fixed: int, per_lane: int, dsp: float, pi: int, po: int) -> dict:
+    """Blocks whose costs follow the model's own terms: products per lane, the back end per
+    PAR_OUT, the buffers per PAR_IN, a fixed control."""
+    lanes = pi * po
+    b = {k: {"LUT": 0, "FF": 0, "LUTRAM": 0, "DSP48E1": 0} for k in BLOCKS}
+    b["products"] |= {"LUT": per_lane * lanes, "FF": 60 * lanes, "DSP48E1": round(dsp * lanes)}
+    b["backend"] |= {"LUT": 20 * po, "LUTRAM": 2 * po}
+    b["buffers"] |= {"LUT": 10 * pi, "LUTRAM": 50 * pi}  # LUTRAM of the small memories
+    b["control"] |= {"LUT": fixed, "FF": 1000}
+    return b
+
+
+def synth_json(path: Path, formats=("dense", "krp"), sets=SETS, **extra) -> Path:
     runs = []
     for core, (fixed, per_lane, dsp, w_bits) in COSTS.items():
         for fmt in formats:
-            for pset, (pi, po) in SETS.items():
-                lanes = pi * po
-                runs.append({"rtl": "after", "core": core, "format": fmt, "params": pset, "lanes": lanes,
-                             "LUT": fixed + per_lane * lanes, "FF": 1000 + 60 * lanes, "LUTRAM": 100,
-                             "DSP48E1": round(dsp * lanes), "depth": 17,
+            for pset, (pi, po) in sets.items():
+                b = blocks_for(fixed, per_lane, dsp, pi, po)
+                total = {k: sum(x[k] for x in b.values()) for k in ("LUT", "FF", "LUTRAM", "DSP48E1")}
+                runs.append({"rtl": "after", "core": core, "format": fmt, "params": pset, "lanes": pi * po,
+                             **total, "depth": 17, "blocks": b,
                              "parameters": {"PAR_IN": pi, "PAR_OUT": po, "W_BITS": w_bits}})
     path.write_text(json.dumps({"runs": runs, **extra}))
     return path
@@ -43,16 +56,24 @@ def run(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, str(SCRIPT), *args], capture_output=True, text=True, timeout=120)
 
 
-def test_cost_model_recovers_the_linear_costs(tmp_path: Path):
+def test_cost_model_recovers_the_block_costs(tmp_path: Path):
     models = headline.cost_models(headline.load_runs([synth_json(tmp_path / "s.json")]))
     for core, (fixed, per_lane, dsp, _) in COSTS.items():
         m = models[(core, "dense")]
-        assert m["per_lane"]["LUT"] == pytest.approx(per_lane) and m["fixed"]["LUT"] == pytest.approx(fixed)
-        assert m["per_lane"]["DSP48E1"] == pytest.approx(dsp)
-        assert m["from"] == ["p4x16", "p16x16"]  # the two largest lane counts
-        check = m["extrapolation"]  # linear costs: the two small sets predict the large one exactly
-        assert check["to"] == "p16x16" and check["error_pct"] == 0
-        assert check["synth_LUT"] == fixed + per_lane * 256
+        for pi, po in [(32, 32), (16, 64), (2, 8)]:
+            got = headline.predict(m["blocks"], pi, po)
+            assert got["LUT"] == pytest.approx(fixed + per_lane * pi * po + 20 * po + 10 * pi)
+            assert got["DSP48E1"] == pytest.approx(dsp * pi * po)
+            assert got["LUTRAM"] == pytest.approx(2 * po)  # the buffers' LUTRAM becomes block RAM
+        # every set predicted from the others: exact here, since the costs follow the terms
+        assert {c["params"] for c in m["check"]} >= {"p8x8"}
+        assert all(abs(c["error_pct"]) < 1e-6 for c in m["check"])
+    # two sets that differ only in PAR_OUT determine no PAR_IN term: nothing is extrapolated in it
+    two = headline.cost_models(headline.load_runs([synth_json(
+        tmp_path / "t.json", sets={"p4x4": (4, 4), "p4x16": (4, 16)})]))
+    fit = two[("shift_pot4", "dense")]["blocks"]
+    assert "par_in" not in fit["buffers"]["LUT"] and "lanes" in fit["products"]["LUT"]
+    assert two[("shift_pot4", "dense")]["check"] == []
 
 
 def test_fit_is_the_largest_shape_within_every_budget(tmp_path: Path):
