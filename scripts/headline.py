@@ -2,9 +2,10 @@
 """The headline table: every core x format at the papers' device budgets, beside their claims.
 
 Reads the Yosys figures of scripts/synth_yosys.py (build/synth/synth.json; several files are
-merged, later ones win) and builds, per core x format, a cost model linear in the lanes
-(PAR_IN x PAR_OUT): the marginal LUT / FF / LUTRAM / DSP per extra lane between the two
-largest synthesized parameter sets, anchored at the largest one. The synthesized memories are
+merged, later ones win) and builds, per core x format, a cost model per block: LUT / FF /
+LUTRAM / DSP of each block least-squares fitted over the synthesized parameter sets against
+what the block grows with (BLOCK_TERMS: lanes, PAR_IN, PAR_OUT), each set also predicted from
+the others as a check of the model. The synthesized memories are
 tiny (H_MAX = W_MAX = 8, CIN_MAX = COUT_MAX = 32), so the buffers of the real layer
 (W_MAX = 28, CIN_MAX = 256) are added as block RAM counted from their shapes (docs/engine.md):
   line buffer   4 row slots x 3 column banks, each PAR_IN*A_BITS wide, ((W+3)/3)*CIN/PAR_IN deep
@@ -110,10 +111,13 @@ def load_runs(paths: list[Path]) -> list[dict]:
                 continue
             try:
                 key = (r["core"], r["format"], r["params"])
-                _ = (r["LUT"], r["FF"], r["LUTRAM"], r["DSP48E1"], r["lanes"], r["depth"], r["parameters"])
-            except (KeyError, TypeError):
+                _ = (r["LUT"], r["FF"], r["LUTRAM"], r["DSP48E1"], r["lanes"], r["depth"])
+                _ = (r["parameters"]["PAR_IN"], r["parameters"]["PAR_OUT"], r["parameters"]["W_BITS"])
+                _ = [float(r["blocks"][b][k]) for b in BLOCK_TERMS for k in KINDS]
+            except (KeyError, TypeError, ValueError):
                 raise HeadlineError(
-                    f"{path}: a run lacks core/format/params/LUT/FF/LUTRAM/DSP48E1/lanes/depth"
+                    f"{path}: a run lacks core/format/params/LUT/FF/LUTRAM/DSP48E1/lanes/depth, "
+                    "PAR_IN/PAR_OUT/W_BITS or the per-block figures"
                 ) from None
             runs[key] = r
     return list(runs.values())
@@ -190,24 +194,28 @@ def cost_models(runs: list[dict]) -> dict[tuple[str, str], dict]:
         if len({r["lanes"] for r in rs}) < 2:
             continue
         top = rs[-1]
+        blocks = fit_blocks(rs)
         models[key] = {
-            "blocks": fit_blocks(rs),
+            "blocks": blocks,
             "depth": max(r["depth"] for r in rs),
             "from": [r["params"] for r in rs],
             "w_bits": top["parameters"]["W_BITS"],
-            "check": extrapolation_check(rs),
+            "check": extrapolation_check(rs, blocks),
         }
     return models
 
 
-def extrapolation_check(rs: list[dict]) -> list[dict]:
+def extrapolation_check(rs: list[dict], full: dict) -> list[dict]:
     """Each synthesized set predicted by the model of the others, where the others determine
-    every term it needs (with p8x8 beside the default sets: the PAR_IN / PAR_OUT split)."""
+    every term it needs (with p8x8 beside the default sets: the PAR_IN / PAR_OUT split); `full`
+    is the model of all of them."""
     out = []
     for k, r in enumerate(rs):
         rest = rs[:k] + rs[k + 1:]
-        full, part = fit_blocks(rs), fit_blocks(rest)
-        if len(rest) < 2 or any(part[b]["LUT"].keys() != full[b]["LUT"].keys() for b in full):
+        if len(rest) < 2:
+            continue
+        part = fit_blocks(rest)
+        if any(part[b]["LUT"].keys() != full[b]["LUT"].keys() for b in full):
             continue
         pi, po = r["parameters"]["PAR_IN"], r["parameters"]["PAR_OUT"]
         got = predict(part, pi, po, skip_buffer_ram=False)
@@ -270,11 +278,7 @@ def fit(model: dict, fmt: str, device: dict, fraction: float, period_target: flo
     best = None
     for pi, po in shapes():
         e = estimate(model, fmt, pi, po)
-        if (
-            e["LUT"] <= fraction * device["LUT"]
-            and e["DSP"] <= fraction * device["DSP"]
-            and e["RAMB36"] <= fraction * device["RAMB36"]
-        ):
+        if not overruns(e, device, fraction):
             best = e
     if best is None:
         return None
@@ -294,13 +298,12 @@ def binding_limit(model, fmt, e, device, fraction) -> str:
     nxt = [s for s in shapes() if s[0] * s[1] > e["lanes"]]
     if not nxt:
         return "layer (PAR_IN = Cin)"
-    n = estimate(model, fmt, *nxt[0])
-    over = [
-        k
-        for k, dev in (("LUT", "LUT"), ("DSP", "DSP"), ("RAMB36", "RAMB36"))
-        if n[k] > fraction * device[dev]
-    ]
-    return "+".join(over) or "-"
+    return "+".join(overruns(estimate(model, fmt, *nxt[0]), device, fraction)) or "-"
+
+
+def overruns(e: dict, device: dict, fraction: float) -> list[str]:
+    """The budgeted resources an estimate exceeds (none: it fits)."""
+    return [k for k in ("LUT", "DSP", "RAMB36") if e[k] > fraction * device[k]]
 
 
 def verdict(ours: float, claim: float, slack: float = 0.02) -> str:
@@ -431,7 +434,7 @@ def power_lines(power: dict | None) -> list[dict]:
     ]
 
 
-def confirm(point: str, table: dict, runs: list[dict], out: Path) -> dict:
+def confirm(point: str, table: dict, models: dict, out: Path) -> dict:
     """Synthesize device:core:format's chosen shape (tiny memories, as the model's inputs)."""
     dev, core, fmt = (point.split(":") + ["", "", ""])[:3]
     chosen = table.get(dev, {}).get(f"{core}/{fmt}")
@@ -444,13 +447,12 @@ def confirm(point: str, table: dict, runs: list[dict], out: Path) -> dict:
         "PAR_OUT": chosen["PAR_OUT"],
     }
     r = synth_yosys.run_one(
-        synth_yosys.find_yosys(), synth_yosys.RTL_DIR, "confirm", core, fmt, name, out / "confirm", {}
+        synth_yosys.find_yosys(), synth_yosys.RTL_DIR, "confirm", core, fmt, name, out, {}
     )
     if "error" in r:
         raise HeadlineError(f"--confirm {point}: yosys failed: {r['error'][-300:]}")
     # the synthesized core has the small memories in LUTRAM: compare with the model's figure for them
-    model = cost_models(runs)[(core, fmt)]
-    got = predict(model["blocks"], chosen["PAR_IN"], chosen["PAR_OUT"], skip_buffer_ram=False)
+    got = predict(models[(core, fmt)]["blocks"], chosen["PAR_IN"], chosen["PAR_OUT"], skip_buffer_ram=False)
     predicted, synth_lut = round(got["LUT"] + got["LUTRAM"]), r["LUT"] + r["LUTRAM"]
     return {"point": point, "shape": name, "predicted_LUT": predicted, "synth_LUT": synth_lut,
             "predicted_DSP": chosen["DSP"], "synth_DSP": r["DSP48E1"], "seconds": r["seconds"],
@@ -495,7 +497,7 @@ def main() -> int:
                 if p:
                     table.setdefault(dev, {})[f"{core}/{fmt}"] = p
         claims = claim_lines(table, models, load_power(args.power))
-        confirmed = [confirm(c, table, runs, args.out) for c in args.confirm]
+        confirmed = [confirm(c, table, models, args.out) for c in args.confirm]
     except HeadlineError as e:
         print(f"headline: {e}", file=sys.stderr)
         return 2

@@ -122,6 +122,9 @@ def test_krp_needs_less_weight_memory_than_dense():
     ("{not json", "not JSON"),
     ('{"runs": 3}', "no runs list"),
     ('{"runs": [{"rtl": "after", "core": "x"}]}', "a run lacks"),
+    ('{"runs": [{"rtl": "after", "core": "x", "format": "dense", "params": "p4x4", "LUT": 1, "FF": 1, '
+     '"LUTRAM": 0, "DSP48E1": 0, "lanes": 16, "depth": 3, '
+     '"parameters": {"PAR_IN": 4, "PAR_OUT": 4, "W_BITS": 4}}]}', "per-block figures"),
     ('{"runs": []}', "two synthesized lane counts"),
 ])
 def test_bad_synth_json_is_one_line_exit_2(tmp_path: Path, content, message):
