@@ -105,15 +105,12 @@ def base_name(module: str) -> str:
     return parts[1] if module.startswith("$paramod") and len(parts) > 1 else module.lstrip("\\")
 
 
-def parse_stat(stat_text: str) -> tuple[dict[str, dict[str, int]], str]:
-    """Per-module own cell counts of a hierarchical `stat`, and the top module."""
+def parse_stat(stat_text: str) -> dict[str, dict[str, int]]:
+    """Per-module own cell counts of a Yosys `stat`."""
     modules: dict[str, dict[str, int]] = {}
-    top = ""
     parts = re.split(r"^=== (.+?) ===$", stat_text, flags=re.M)
     for name, body in zip(parts[1::2], parts[2::2], strict=True):
         if name == "design hierarchy":
-            m = re.search(r"^\s+(\S+)\s+1\s*$", body, flags=re.M)
-            top = m.group(1) if m else ""
             continue
         cells: dict[str, int] = {}
         section = body.split("Number of cells:")[-1]
@@ -124,7 +121,7 @@ def parse_stat(stat_text: str) -> tuple[dict[str, dict[str, int]], str]:
             elif line.strip():
                 break
         modules[name] = cells
-    return modules, top
+    return modules
 
 
 def summarize(cells: dict) -> dict:
@@ -214,13 +211,12 @@ def run_one(yosys: str, rtl_dir: Path, tag: str, core: str, fmt: str, pset: str,
     base = {"run": run, "rtl": tag, "core": core, "format": fmt, "params": pset, "seconds": round(seconds, 1)}
     if proc.returncode != 0:
         return {**base, "error": (proc.stderr or proc.stdout)[-2000:]}
-    _, top = parse_stat((wdir / "stat_hier.txt").read_text())
-    flat, _ = parse_stat((wdir / "stat.txt").read_text())
+    flat = parse_stat((wdir / "stat.txt").read_text())
     hier_json, netlist_json = wdir / "hier.json", wdir / "netlist.json"
     instances = instance_map(json.loads(hier_json.read_text()))
     netlist = json.loads(netlist_json.read_text())
     depth = logic_depth(netlist)
-    blocks = block_breakdown(netlist, top, instances)
+    blocks = block_breakdown(netlist, TOP, instances)
     del netlist
     hier_json.unlink()      # both large at 16x16; the depth and the blocks are what they were for
     netlist_json.unlink()
