@@ -15,7 +15,7 @@ SHARD      ?=
 COVERAGE_CHECK := $(if $(SHARD),,--functional-coverage)
 SHARD_ARGS := $(if $(SHARD),--splits $(lastword $(subst /, ,$(SHARD))) --group $(firstword $(subst /, ,$(SHARD))) --splitting-algorithm least_duration,)
 
-.PHONY: all first-layer help setup durations vectors report sim sim-full test lint synth headline netlist-sim power bench bench-sim bench-formats vivado vivado-ip hls-csim hls clean distclean
+.PHONY: all first-layer help setup registry durations vectors report sim sim-full test lint synth headline netlist-sim power bench bench-sim bench-formats vivado vivado-ip hls-csim hls clean distclean
 
 # A newcomer's first result: the whole conv8 through one core of each arithmetic (each in
 # another weight format, bit-exact against the golden model) and one HLS kernel, then the report.
@@ -31,6 +31,7 @@ help:
 	@echo "all        setup, vectors, report, first-layer (a first result in minutes; tests: make test)"
 	@echo "first-layer  whole conv8 through one RTL core per arithmetic (bare Verilator) and one HLS kernel"
 	@echo "setup      the project's virtual environment .venv with every dependency"
+	@echo "registry   regenerate scripts/cores.tcl from the core registry spec/cores.hjson"
 	@echo "vectors    golden vector sets in $(VECTORS) (python -m pymodel export)"
 	@echo "report     accuracy / storage / op-count table of every scheme x pruning (build/report.json) + page build/report/index.html"
 	@echo "lint       Verilog lint and ruff"
@@ -74,7 +75,12 @@ report: $(STAMP)
 	$(PY) -m pymodel report --json build/report.json
 	$(PY) -m pymodel.report_html --report build/report.json --out build/report
 
+# The Tcl flows read the core registry through this generated file (tests/test_registry.py: stale?).
+registry: $(STAMP)
+	$(PY) -m pymodel.registry tcl
+
 lint: $(STAMP)
+	$(PY) -m pymodel.registry tcl --check
 	PYTHON=$(PY) bash scripts/lint.sh
 	$(PY) -m ruff check pymodel tests verif scripts
 

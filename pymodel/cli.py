@@ -22,11 +22,12 @@ import numpy as np
 from tqdm import tqdm
 
 from . import reference as R
+from . import registry
 from . import stress as S
 from . import vectors as V
 from .types import QuantizedLayer
 
-HARDWARE_SCHEMES = ("int8", "int4", "pot4", "apot6", "ios4")  # the schemes the RTL cores implement
+HARDWARE_SCHEMES = registry.hardware_schemes()  # the schemes the RTL cores implement (spec/cores.hjson)
 TILE_PRUNINGS = ("dense", "krp", "ikr")
 # (name, cin range, cout range, y range, x range): a square tile and one with unequal dims
 TILE_SHAPES = (

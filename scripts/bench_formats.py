@@ -28,6 +28,8 @@ from common.layer_run import run_layer_bare  # noqa: E402
 from common.sim_env import BUILD_ROOT, apply_verilator_env, sim_tools_missing  # noqa: E402
 from common.vector_sets import CORES, IKR_K, MAKE_VECTORS_HINT, layer_set  # noqa: E402
 
+from pymodel import registry  # noqa: E402
+
 SPEEDUP_TARGET = {"krp": 0.95 * 3.0, "ikr": 0.95 * 9 / IKR_K}
 WALL_TARGET_S = 60.0
 
@@ -43,7 +45,7 @@ def _run_pair(text: str) -> tuple[str, str]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cores", nargs="+", choices=list(CORES),
-                        default=["mult-int8", "shift-pot4", "shift-apot6", "plut-ios4"],
+                        default=registry.bench_cores(),
                         help="cores (arithmetic + code format) to run")
     parser.add_argument("--formats", nargs="+", choices=("dense", "krp", "ikr"),
                         default=["dense", "krp", "ikr"],

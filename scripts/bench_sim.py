@@ -22,6 +22,8 @@ from common.layer_run import run_layer_bare, run_layer_cocotb  # noqa: E402
 from common.sim_env import BUILD_ROOT, apply_verilator_env, sim_tools_missing  # noqa: E402
 from common.vector_sets import CORES, MAKE_VECTORS_HINT, layer_set  # noqa: E402
 
+from pymodel import registry  # noqa: E402
+
 COCOTB_RATIO_TARGET = 0.5
 WALL_TARGET_S = 60.0
 
@@ -29,7 +31,7 @@ WALL_TARGET_S = 60.0
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cores", nargs="+", choices=list(CORES),
-                        default=["mult-int8", "shift-pot4", "shift-apot6", "plut-ios4"])
+                        default=registry.bench_cores())
     parser.add_argument("--mode", type=int, choices=(0, 1), default=0, help="0 raw acc, 1 requantized")
     parser.add_argument("--json", default=str(BUILD_ROOT / "bench_sim.json"))
     args = parser.parse_args()

@@ -30,11 +30,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+from pymodel import registry  # noqa: E402
+
 HLS = Path(os.environ.get("CONV_HLS_DIR", REPO / "hls"))  # a scratch copy, e.g. to prove the tests bite
 BUILD_ROOT = REPO / "build" / "hls" / "csim"
 VECTORS = Path(os.environ.get("CONV_VECTOR_DIR", REPO / "build" / "vectors"))
-FORMATS = {"dense": 0, "krp": 1, "ikr": 2}
-KERNELS = ("mult", "shift", "plut")
+FORMATS = registry.formats()
+# the kernels (one per product unit) and the codes each runs, from spec/cores.hjson
+KERNELS = tuple(unit.kernel for unit in registry.arithmetics().values())
+HLS_CORES = registry.hls_cores()  # scheme -> the core whose code it is
 # -O3: the C-sim of the whole layer is ~2.5x faster than at -O2. The ap_types headers are
 # system headers; their own constructors trip g++'s (maybe-)uninitialized analysis, and HLS
 # pragmas and loop labels are unknown to g++ by design.
@@ -101,21 +106,16 @@ class Build:
                 and fmt_ok and fits)
 
 
-SCHEME_KERNEL = {"int8": "mult", "int4": "mult", "pot4": "shift", "apot6": "shift", "ios4": "plut"}
-SCHEME_DEFINES = {
-    "int8": {"CONV_W_BITS": 8},
-    "int4": {"CONV_W_BITS": 4},
-    "pot4": {"CONV_W_BITS": 4, "CONV_EXP1_BITS": 3, "CONV_EXP2_BITS": 0},
-    "apot6": {"CONV_W_BITS": 6, "CONV_EXP1_BITS": 2, "CONV_EXP2_BITS": 2},
-    "ios4": {"CONV_W_BITS": 4},
-}
+SCHEME_KERNEL = {scheme: core.unit.kernel for scheme, core in HLS_CORES.items()}
+SCHEME_DEFINES = {scheme: core.hls_defines() for scheme, core in HLS_CORES.items()}
 SMALL = (("CONV_H_MAX", 16), ("CONV_W_MAX", 16), ("CONV_CIN_MAX", 64), ("CONV_COUT_MAX", 128))
 
 
 def _builds() -> list[Build]:
     out = []
-    for tag, kernel in SCHEME_KERNEL.items():
-        for fmt in FORMATS:
+    for tag, core in HLS_CORES.items():
+        kernel = core.unit.kernel
+        for fmt in core.hls:
             # conv8 maxima at 16x16 lanes (the whole-layer configuration), and an odd 5x3
             # unroll with small maxima: Cin/Cout not multiples of the unroll, padding lanes.
             out.append(Build(kernel, fmt, (), tag))
@@ -132,20 +132,10 @@ def _builds() -> list[Build]:
 
 BUILDS = _builds()
 
-# Whole conv8 layer (256 -> 512, 28x28), both output modes: (build, vector set).
-LAYER_RUNS = [
-    (Build("mult", "dense", (), "int8"), "int8-dense"),
-    (Build("mult", "krp", (), "int8"), "int8-krp"),
-    (Build("mult", "ikr", (), "int8"), "int8-ikr"),
-    (Build("shift", "dense", (), "pot4"), "pot4-dense"),
-    (Build("shift", "krp", (), "pot4"), "pot4-krp"),
-    (Build("shift", "ikr", (), "pot4"), "pot4-ikr"),
-    (Build("shift", "dense", (), "apot6"), "apot6-dense"),
-    (Build("shift", "krp", (), "apot6"), "apot6-krp"),
-    (Build("plut", "dense", (), "ios4"), "ios4-dense"),
-    (Build("plut", "krp", (), "ios4"), "ios4-krp"),
-    (Build("plut", "ikr", (), "ios4"), "ios4-ikr"),
-]
+# Whole conv8 layer (256 -> 512, 28x28), both output modes: (build, vector set), the registry's
+# hls_layer runs.
+LAYER_RUNS = [(Build(core.unit.kernel, fmt, (), tag), f"{tag}-{fmt}")
+              for tag, core in HLS_CORES.items() for fmt in core.hls_layer]
 
 
 @dataclass
@@ -274,7 +264,7 @@ def main(argv: list[str] | None = None) -> int:
             if not sep or not re.fullmatch(r"CONV_[A-Z0-9_]+", k) or not v.isdigit():
                 ap.error(f"--define {d!r}: expected CONV_NAME=<integer>")
             defines.append((k, int(v)))
-        tag = args.scheme or {"mult": "int8", "shift": "pot4", "plut": "ios4"}[args.kernel]
+        tag = args.scheme or registry.hls_default(args.kernel).scheme
         if SCHEME_KERNEL[tag] != args.kernel:
             ap.error(f"--scheme {tag} is run by the {SCHEME_KERNEL[tag]} kernel, not {args.kernel}")
         dirs = [d if d.is_absolute() or d.exists() else args.vectors / d for d in args.dirs]

@@ -11,8 +11,8 @@
 #   HLS_TOOL     auto                auto | vitis_hls | vitis-run (auto: vitis_hls, else vitis-run)
 #   HLS_TARGETS  z7035               space-separated: z7035 kv260
 #   HLS_STEPS    csim,csynth         -steps of vitis_hls.tcl; add cosim,export to opt in
-#   HLS_KERNELS  "mult shift plut"
-#   HLS_FORMATS  "dense krp ikr"
+#   HLS_KERNELS  every product unit (spec/cores.hjson), e.g. "mult shift plut"
+#   HLS_FORMATS  every weight format (spec/cores.hjson), e.g. "dense krp ikr"
 #   HLS_DEFINES  ""                  -defines, e.g. "CONV_PAR_IN=8 CONV_PAR_OUT=8"
 #   HLS_OUT      build/hls/vitis     projects, one log per project, the csynth JSON files
 #   VECTORS      build/vectors       root of the golden vector sets (as in the Makefile)
@@ -47,8 +47,11 @@ fi
 
 targets=${HLS_TARGETS:-z7035}
 steps=${HLS_STEPS:-csim,csynth}
-kernels=${HLS_KERNELS:-mult shift plut}
-formats=${HLS_FORMATS:-dense krp ikr}
+# default kernels and formats: every product unit and weight format of the core registry, read
+# from its generated Tcl (scripts/cores.tcl, one "    <unit> {id ..." line per unit)
+registry_tcl=$repo/scripts/cores.tcl
+kernels=${HLS_KERNELS:-$(sed -n 's/^    \([a-z][a-z0-9]*\) {id .*/\1/p' "$registry_tcl" | xargs)}
+formats=${HLS_FORMATS:-$(sed -n 's/^set CORE_FORMATS {\(.*\)}$/\1/p' "$registry_tcl" | xargs -n2 | cut -d' ' -f1 | xargs)}
 defines=${HLS_DEFINES:-}
 python=${PYTHON:-python3}
 

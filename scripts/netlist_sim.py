@@ -64,7 +64,7 @@ class UsageError(Exception):
 
 def verif_core_name(core: str) -> str:
     """synth_yosys's core name -> verif's (mult_int8_nodsp is MULT int8 built without DSPs)."""
-    return core.removesuffix("_nodsp").replace("_", "-")
+    return sy.REGISTRY_CORE[core].name
 
 
 def datdir(yosys: str) -> Path:

@@ -52,22 +52,28 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+from pymodel import registry  # noqa: E402
+
 RTL_DIR = REPO / "rtl"
 OUT = REPO / "build" / "synth"
 TOP = "conv_engine"
 
-# core name -> (parameters, nodsp)
-CORES = {
-    "mult_int8":       ({"ARITH": 0, "W_BITS": 8}, False),
-    "mult_int8_nodsp": ({"ARITH": 0, "W_BITS": 8}, True),
-    "mult_int8_pack":  ({"ARITH": 0, "W_BITS": 8, "MULT_PACK": 1}, False),
-    "mult_int4_pack":  ({"ARITH": 0, "W_BITS": 4, "MULT_PACK": 1}, False),
-    "shift_pot4":      ({"ARITH": 1, "W_BITS": 4, "EXP1_BITS": 3, "EXP2_BITS": 0}, False),
-    "shift_apot6":     ({"ARITH": 1, "W_BITS": 6, "EXP1_BITS": 2, "EXP2_BITS": 2}, False),
-    "plut_ios4":       ({"ARITH": 2, "W_BITS": 4, "LEVEL_EXP_MAX": 8}, False),
-}
-MULTIPLIER_FREE = {"shift_pot4", "shift_apot6", "plut_ios4"}
-FORMATS = {"dense": {"FORMAT": 0}, "krp": {"FORMAT": 1}, "ikr": {"FORMAT": 2, "IKR_K": 4, "IKR_P": 8}}
+# core name -> (parameters, nodsp), from the registry (spec/cores.hjson): its `synth` cores, and a
+# LUT-only (-nodsp) run of those with synth_nodsp
+CORES: dict[str, tuple[dict, bool]] = {}
+REGISTRY_CORE: dict[str, registry.Core] = {}  # synthesis core name -> the registry's core
+for _core in registry.cores().values():
+    if _core.synth:
+        CORES[_core.synth_name] = (_core.hdl_parameters(), False)
+        REGISTRY_CORE[_core.synth_name] = _core
+        if _core.synth_nodsp:
+            CORES[_core.synth_name + "_nodsp"] = (_core.hdl_parameters(), True)
+            REGISTRY_CORE[_core.synth_name + "_nodsp"] = _core
+MULTIPLIER_FREE = {c.synth_name for c in registry.cores().values() if c.unit.multiplier_free}
+# packed multipliers (MULT_PACK) exist in dense only, and not in RTL older than the packing
+PACKED = {c.synth_name for c in registry.cores().values() if c.mult_pack}
+FORMATS = {fmt: registry.format_parameters(fmt) for fmt in registry.formats()}
 _MEM = {"A_BITS": 8, "H_MAX": 8, "W_MAX": 8, "CIN_MAX": 32, "COUT_MAX": 32}
 PARAM_SETS = {
     "p4x4":   {"PAR_IN": 4, "PAR_OUT": 4, **_MEM},
@@ -335,7 +341,7 @@ def main() -> int:
     # MULT_PACK does not exist in a baseline before the packed multiplier: packed cores run "after" only
     # and MULT_PACK applies to dense only (a packed KRP / IKR core is the plain one)
     jobs = [(t, c, f, p) for t in rtls for p in psets for f in fmts for c in cores
-            if (t == "after" or not c.endswith("_pack")) and (f == "dense" or not c.endswith("_pack"))]
+            if c not in PACKED or (t == "after" and f == "dense")]
     t_start = time.time()
     # the slowest runs first, so the workers finish close together
     slow_first = sorted(jobs, key=lambda j: (-list(PARAM_SETS).index(j[3]),
@@ -413,9 +419,9 @@ def main() -> int:
         if "error" in r:
             failures.append(f"{r['rtl']} {r['run']}: yosys failed: {r['error']}")
             continue
-        if r["core"] == "mult_int8" and r["DSP48E1"] == 0:
+        if r["core"] not in MULTIPLIER_FREE and not r["nodsp"] and r["DSP48E1"] == 0:
             failures.append(f"{r['rtl']} {r['run']}: MULT did not map onto DSP48E1")
-        packed = r["core"].endswith("_pack") and r["format"] == "dense"
+        packed = r["core"] in PACKED and r["format"] == "dense"
         if packed and r["rtl"] == "after" and 2 * r["DSP48E1"] > r["lanes"]:
             failures.append(f"{r['rtl']} {r['run']}: {r['DSP48E1']} DSP48E1 for {r['lanes']} products "
                             "(packing wants two per DSP)")

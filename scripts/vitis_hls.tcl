@@ -30,7 +30,7 @@
 #                                                          implementation of the IP (export_design
 #                                                          -flow): post-route timing and resources
 #
-# <scheme> is the kernel's default weight code: mult int8, shift pot4, plut ios4. Relative paths
+# <scheme> is the kernel's default weight code (spec/cores.hjson: hls_default). Relative paths
 # given on the command line are taken from the current directory; the defaults live under the
 # repository root, found from this script's location (so the cwd does not matter).
 #
@@ -67,14 +67,15 @@ dict for {name t} $CLOCK_TARGETS {
     dict set TARGETS $name [dict create part [dict get $t part] clock [dict get $t period_ns]]
 }
 
-# Per kernel: default weight scheme (names the vector sets) and its code-width macros.
-set KERNELS {
-    mult  {scheme int8 defines {CONV_W_BITS 8}}
-    shift {scheme pot4 defines {CONV_W_BITS 4 CONV_EXP1_BITS 3 CONV_EXP2_BITS 0}}
-    plut  {scheme ios4 defines {CONV_W_BITS 4}}
+# Per kernel (product unit): default weight scheme (names the vector sets) and its code-width
+# macros, and the weight formats, from the core registry (scripts/cores.tcl, generated from
+# spec/cores.hjson).
+source [file join $script_dir cores.tcl]
+set KERNELS {}
+dict for {name unit} $CORE_ARITHS {
+    dict set KERNELS $name [dict create scheme [dict get $unit scheme] defines [dict get $unit defines]]
 }
-
-set FORMATS    {dense 0 krp 1 ikr 2}
+set FORMATS    $CORE_FORMATS
 set STEPS      {csim csynth cosim export}
 set FLOWS      {vivado vitis}
 set EXPORT_FLOWS {none syn impl}

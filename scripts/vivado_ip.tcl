@@ -30,10 +30,12 @@ set repo_dir   [file dirname $script_dir]
 source [file join $script_dir clock_targets.tcl]
 set flow_name vivado_ip.tcl
 source [file join $script_dir flow_common.tcl]
+# product units (ARITH) and weight formats (FORMAT) of conv_engine, from spec/cores.hjson
+source [file join $script_dir cores.tcl]
 if {![info exists argv]} { set argv {} }
 
 
-set usage "usage: vivado -mode batch -source scripts/vivado_ip.tcl -tclargs <mult|shift|plut>\
+set usage "usage: vivado -mode batch -source scripts/vivado_ip.tcl -tclargs <[join [dict keys $CORE_ARITHS] |]>\
     \[-format dense|krp|ikr\] \[-target [join [dict keys $CLOCK_TARGETS] |]\] \[-generic K=V\]...\
     \[-vendor V\] \[-out DIR\] \[-bd\] \[-bitstream\]"
 if {[llength $argv] < 1 || [lindex $argv 0] in {-h -help}} {
@@ -49,8 +51,8 @@ set vendor    pot-conv.org
 set out       ""
 set do_bd     0
 set do_bit    0
-if {[lsearch -exact {mult shift plut} $core_kind] < 0} {
-    die "core must be mult, shift or plut (got '$core_kind'); $usage"
+if {![dict exists $CORE_ARITHS $core_kind]} {
+    die "core must be [join [dict keys $CORE_ARITHS] {, }] (got '$core_kind'); $usage"
 }
 for {set i 1} {$i < [llength $argv]} {incr i} {
     set arg [lindex $argv $i]
@@ -75,7 +77,7 @@ for {set i 1} {$i < [llength $argv]} {incr i} {
         }
     }
 }
-if {[lsearch -exact {dense krp ikr} $format] < 0} { die "-format must be dense, krp or ikr (got '$format')" }
+if {![dict exists $CORE_FORMATS $format]} { die "-format must be [join [dict keys $CORE_FORMATS] {, }] (got '$format')" }
 if {![dict exists $CLOCK_TARGETS $target]} {
     die "-target must be [join [dict keys $CLOCK_TARGETS] { | }] (got '$target')"
 }
@@ -83,8 +85,8 @@ if {![regexp {^[a-z0-9][a-z0-9.-]*$} $vendor]} { die "-vendor: '$vendor' is not 
 if {$do_bit && !$do_bd} { die "-bitstream needs -bd" }
 set part [dict get $CLOCK_TARGETS $target part]
 set period [dict get $CLOCK_TARGETS $target period_ns]
-set generics [dict merge [dict create ARITH [lsearch -exact {mult shift plut} $core_kind] \
-                                      FORMAT [lsearch -exact {dense krp ikr} $format]] $generics]
+set generics [dict merge [dict create ARITH [dict get $CORE_ARITHS $core_kind id] \
+                                      FORMAT [dict get $CORE_FORMATS $format]] $generics]
 
 # The engine's parameters and their RTL defaults, read from rtl/conv_engine.v's header, so the
 # stream widths below follow the same defaults the IP will carry.
@@ -150,7 +152,7 @@ step ipx::package_project ipx::package_project -root_dir $ip_dir -vendor $vendor
     -taxonomy /UserIP -import_files -set_current true
 set core [step ipx::current_core ipx::current_core]
 step set_property set_property -dict [list name $name version 1.0 display_name "conv8 engine ($core_kind, $format)" \
-    description "VGG16 conv8 engine, [dict get {mult multiplier shift shift-add plut product-LUT} $core_kind]\
+    description "VGG16 conv8 engine, [dict get $CORE_ARITHS $core_kind description]\
  lanes, $format weights (docs/engine.md)" vendor_display_name pot-conv] $core
 
 # Interfaces: the streams and the register port by name (s_axis_act_*, s_axis_wgt_*,

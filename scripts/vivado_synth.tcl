@@ -33,10 +33,12 @@ set repo_dir   [file dirname $script_dir]
 source [file join $script_dir clock_targets.tcl]
 set flow_name vivado_synth.tcl
 source [file join $script_dir flow_common.tcl]
+# product units (ARITH) and weight formats (FORMAT) of conv_engine, from spec/cores.hjson
+source [file join $script_dir cores.tcl]
 if {![info exists argv]} { set argv {} }
 
 
-set usage "usage: vivado -mode batch -source scripts/vivado_synth.tcl -tclargs <mult|shift|plut>\
+set usage "usage: vivado -mode batch -source scripts/vivado_synth.tcl -tclargs <[join [dict keys $CORE_ARITHS] |]>\
     \[-target [join [dict keys $CLOCK_TARGETS] |]\] \[-part P\] \[-period NS\] \[-generic K=V\]...\
     \[-name N\] \[-out DIR\] \[-impl\]"
 if {[llength $argv] < 1 || [lindex $argv 0] in {-h -help}} {
@@ -54,8 +56,8 @@ set name     ""
 set out      ""
 set do_impl  0
 
-if {[lsearch -exact {mult shift plut} $core] < 0} {
-    die "core must be mult, shift or plut (got '$core'); $usage"
+if {![dict exists $CORE_ARITHS $core]} {
+    die "core must be [join [dict keys $CORE_ARITHS] {, }] (got '$core'); $usage"
 }
 for {set i 1} {$i < [llength $argv]} {incr i} {
     set arg [lindex $argv $i]
@@ -80,8 +82,8 @@ for {set i 1} {$i < [llength $argv]} {incr i} {
         -out     { set out $value }
     }
 }
-if {[lsearch -exact {dense krp ikr} $format] < 0} {
-    die "-format must be dense, krp or ikr (got '$format')"
+if {![dict exists $CORE_FORMATS $format]} {
+    die "-format must be [join [dict keys $CORE_FORMATS] {, }] (got '$format')"
 }
 if {![dict exists $CLOCK_TARGETS $target]} {
     die "-target must be [join [dict keys $CLOCK_TARGETS] { | }] (got '$target')"
@@ -102,8 +104,8 @@ if {[string range $part 0 2] ne [string range [dict get $CLOCK_TARGETS $target p
 # One top for every core: the arithmetic and the weight format are parameters
 # (docs/engine.md); user generics come after, so they may override nothing silently.
 set top conv_engine
-set generics [linsert $generics 0 "ARITH=[lsearch -exact {mult shift plut} $core]" \
-              "FORMAT=[lsearch -exact {dense krp ikr} $format]"]
+set generics [linsert $generics 0 "ARITH=[dict get $CORE_ARITHS $core id]" \
+              "FORMAT=[dict get $CORE_FORMATS $format]"]
 
 if {$out eq ""} { set out [file join $repo_dir build vivado] }
 set out_dir [file join [file normalize $out] $name]

@@ -372,7 +372,7 @@ def test_ip_mock_validate_needs_every_stream_connected(tmp_path: Path):
     broken = tmp_path / "scripts" / "vivado_ip.tcl"
     broken.parent.mkdir()
     broken.write_text(text)
-    for f in ("clock_targets.tcl", "flow_common.tcl"):
+    for f in ("clock_targets.tcl", "flow_common.tcl", "cores.tcl"):
         shutil.copy(REPO / "scripts" / f, broken.parent / f)
     (tmp_path / "rtl").symlink_to(REPO / "rtl")
     proc = subprocess.run([need_tclsh(), str(MOCK), str(tmp_path / "log.jsonl"), str(broken), "mult",

@@ -19,19 +19,21 @@ from pathlib import Path
 
 import pytest
 
+from pymodel import registry
+
 REPO = Path(__file__).resolve().parents[2]
 SCRIPT = REPO / "scripts" / "vitis_hls.tcl"
 DRIVER = REPO / "scripts" / "hls_vitis.sh"
 MOCK = Path(__file__).resolve().parent / "mock_vitis.tcl"
 
-KERNELS = {"mult": "int8", "shift": "pot4", "plut": "ios4"}
-FORMATS = {"dense": 0, "krp": 1, "ikr": 2}
-KERNEL_DEFINES = {
-    "mult": ["-DCONV_W_BITS=8"],
-    "shift": ["-DCONV_W_BITS=4", "-DCONV_EXP1_BITS=3", "-DCONV_EXP2_BITS=0"],
-    "plut": ["-DCONV_W_BITS=4"],
-}
+# kernel -> its default scheme and code macros, and the weight formats: the registry's
+# (spec/cores.hjson), which the Tcl reads through the generated scripts/cores.tcl
+KERNELS = {arith: registry.hls_default(arith).scheme for arith in registry.arithmetics()}
+FORMATS = registry.formats()
+KERNEL_DEFINES = {arith: [f"-D{k}={v}" for k, v in registry.hls_default(arith).hls_defines().items()]
+                  for arith in registry.arithmetics()}
 CLOCK_TARGETS = REPO / "scripts" / "clock_targets.tcl"
+CORES_TCL = REPO / "scripts" / "cores.tcl"
 TILE = "t16x64x6x10"
 SKIP_LINE = "hls: skipped: vitis_hls not on PATH (install Vitis HLS and source its settings64.sh)"
 
@@ -84,7 +86,7 @@ def fake_repo(tmp_path: Path) -> Path:
     `python -m pymodel export` does (whole layer and the cosim tile for every format)."""
     repo = tmp_path / "repo"
     (repo / "scripts").mkdir(parents=True)
-    for f in (SCRIPT, DRIVER, CLOCK_TARGETS):
+    for f in (SCRIPT, DRIVER, CLOCK_TARGETS, CORES_TCL):
         shutil.copy(f, repo / "scripts")
     (repo / "hls" / "tb").mkdir(parents=True)
     (repo / "hls" / "include").mkdir()

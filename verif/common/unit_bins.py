@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
+from pymodel import registry
+
 
 @dataclass(frozen=True)
 class ProdCase:
@@ -31,8 +33,8 @@ class ProdCase:
         return f"{self.arith}-{tag}-{fmt}-a{self.a_bits}-p{self.par_in}x{self.par_out}"
 
     def hdl_parameters(self) -> dict[str, int]:
-        return {"ARITH": {"mult": 0, "shift": 1, "plut": 2}[self.arith],
-                "FORMAT": {"dense": 0, "krp": 1, "ikr": 2}[self.fmt], "IKR_K": self.ikr_k,
+        return {"ARITH": registry.arithmetics()[self.arith].id,
+                "FORMAT": registry.formats()[self.fmt], "IKR_K": self.ikr_k,
                 "PAR_IN": self.par_in, "PAR_OUT": self.par_out, "A_BITS": self.a_bits, "W_BITS": self.w_bits,
                 "EXP1_BITS": self.exp1_bits or 3, "EXP2_BITS": self.exp2_bits,
                 "LEVEL_EXP_MAX": self.level_exp_max}

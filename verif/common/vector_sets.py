@@ -7,74 +7,21 @@ compute their own reference.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
 from functools import cache, lru_cache
 from pathlib import Path
 
+from pymodel import registry
+
 from .sim_env import VECTOR_ROOT
 
-PLUT_LEVEL_EXP_MAX = 8  # rtl conv_plut: largest ios level exponent the product tables hold
 MAKE_VECTORS_HINT = "run `make vectors` (python -m pymodel export) to create build/vectors/"
 
-
-TOPLEVEL = "conv_engine"  # the one top of every core (ARITH x FORMAT parameters)
-ARITH = {"mult": 0, "shift": 1, "plut": 2}
-IKR_K, IKR_P = 4, 8  # the IKR cores: 4 of 9 weights kept, a library of 8 patterns (pymodel's)
-
-
-@dataclass(frozen=True)
-class CoreKind:
-    """One arithmetic + code format (a product unit and its codes) and the vectors it can consume;
-    it is built for each weight format in `formats`."""
-
-    name: str
-    arith: str
-    scheme: str
-    w_bits: int
-    exp1_bits: int = 0
-    exp2_bits: int = 0
-    formats: tuple[str, ...] = ("dense", "krp", "ikr")
-    mult_pack: int = 0  # MULT dense: 1 = two products per DSP48E1 (conv_engine MULT_PACK)
-    layer_sets: tuple[str, ...] = field(default=())  # whole-layer vector sets (dense first)
-    # (each also tried with the exporter's "-norefit" suffix)
-
-    @property
-    def toplevel(self) -> str:
-        return TOPLEVEL
-
-    def hdl_parameters(self) -> dict[str, int]:
-        params = {"ARITH": ARITH[self.arith], "W_BITS": self.w_bits}
-        if self.mult_pack:
-            params |= {"MULT_PACK": self.mult_pack}
-        if self.arith == "shift":
-            params |= {"EXP1_BITS": self.exp1_bits, "EXP2_BITS": self.exp2_bits}
-        if self.arith == "plut":
-            params |= {"LEVEL_EXP_MAX": PLUT_LEVEL_EXP_MAX}
-        return params
-
-    def max_abs_weight(self) -> int:
-        """Largest |w| the built core must accumulate (sizes ACC_BITS, reported in INFO)."""
-        from pymodel import codes
-        if self.scheme == "ios":  # the core bounds level exponents by LEVEL_EXP_MAX
-            return 7 << PLUT_LEVEL_EXP_MAX
-        return codes.max_abs_weight(self.scheme, self.w_bits, self.exp1_bits, self.exp2_bits)
-
-    def accepts(self, manifest: dict) -> bool:
-        return (manifest.get("scheme") == self.scheme and int(manifest.get("w_bits", -1)) == self.w_bits
-                and (self.scheme not in ("pot", "apot")
-                     or (int(manifest.get("exp1_bits", 0)), int(manifest.get("exp2_bits", 0)))
-                     == (self.exp1_bits, self.exp2_bits)))
-
-
-CORES = {c.name: c for c in (
-    CoreKind("mult-int8", "mult", "int", 8, layer_sets=("int8-dense", "int8-krp", "int8-ikr")),
-    CoreKind("mult-int4", "mult", "int", 4, layer_sets=("int4-dense", "int4-krp", "int4-ikr")),
-    CoreKind("mult-int8-pack", "mult", "int", 8, formats=("dense",), mult_pack=1, layer_sets=("int8-dense",)),
-    CoreKind("mult-int4-pack", "mult", "int", 4, formats=("dense",), mult_pack=1, layer_sets=("int4-dense",)),
-    CoreKind("shift-pot4", "shift", "pot", 4, 3, 0, layer_sets=("pot4-dense", "pot4-krp", "pot4-ikr")),
-    CoreKind("shift-apot6", "shift", "apot", 6, 2, 2, layer_sets=("apot6-dense", "apot6-krp", "apot6-ikr")),
-    CoreKind("plut-ios4", "plut", "ios", 4, layer_sets=("ios4-dense", "ios4-krp", "ios4-ikr")),
-)}
+# The cores under test and their build facts come from the one registry (spec/cores.hjson).
+CoreKind = registry.Core
+CORES = registry.cores()
+TOPLEVEL = registry.TOPLEVEL
+PLUT_LEVEL_EXP_MAX = registry.arithmetics()["plut"].parameters["LEVEL_EXP_MAX"]
+IKR_K, IKR_P = registry.ikr_setting()  # the IKR cores: 4 of 9 weights kept, a library of 8 patterns
 
 
 def pruning_fits(fmt: str, manifest: dict) -> bool:

@@ -9,26 +9,15 @@ from __future__ import annotations
 import pytest
 from common.layer_run import run_layer_cocotb
 from common.sim_env import HARNESS_DIR, sim_tools_missing
-from common.vector_sets import MAKE_VECTORS_HINT, resolve_layer_set
+from common.vector_sets import CORES, MAKE_VECTORS_HINT, resolve_layer_set
 
 pytestmark = [pytest.mark.sim, pytest.mark.slow]
 
-# (core, whole-layer vector set; its "-norefit" export if that is all there is): every
-# arithmetic in every weight format (the set's pruning picks the core's FORMAT), and apot6
-# dense as the second SHIFT code format (its KRP / IKR datapaths run the tile regression).
-LAYER_CASES = [
-    ("mult-int8", "int8-dense"),
-    ("mult-int8", "int8-krp"),
-    ("mult-int8", "int8-ikr"),
-    ("mult-int8-pack", "int8-dense"),
-    ("shift-pot4", "pot4-dense"),
-    ("shift-pot4", "pot4-krp"),
-    ("shift-pot4", "pot4-ikr"),
-    ("shift-apot6", "apot6-dense"),
-    ("plut-ios4", "ios4-dense"),
-    ("plut-ios4", "ios4-krp"),
-    ("plut-ios4", "ios4-ikr"),
-]
+# (core, whole-layer vector set; its "-norefit" export if that is all there is): the registry's
+# layer_runs (spec/cores.hjson): every arithmetic in every weight format (the set's pruning picks
+# the core's FORMAT), the packed multiplier, and apot6 dense as the second SHIFT code format
+# (its KRP / IKR datapaths run the tile regression).
+LAYER_CASES = [(core.name, f"{core.scheme}-{fmt}") for core in CORES.values() for fmt in core.layer_runs]
 
 
 @pytest.mark.parametrize("mode", [0, 1])

@@ -9,11 +9,13 @@ from common.unit_bins import PROD_CASES
 from common.unit_runner import run_unit
 
 from conv_prod import __file__ as _pkg
+from pymodel import registry
 
 pytestmark = pytest.mark.sim
 
 WRAPPER = Path(_pkg).parent / "prod_unit_wrap.v"
-RTL = ["conv_prod_mult.v", "conv_prod_shift.v", "conv_prod_plut.v", "conv_lane_select.v"]
+# every product unit of the registry (spec/cores.hjson), and the lane select the pruned formats use
+RTL = [Path(unit.rtl).name for unit in registry.arithmetics().values()] + ["conv_lane_select.v"]
 
 
 @pytest.mark.parametrize("case", PROD_CASES, ids=lambda c: c.name)

@@ -1,0 +1,321 @@
+"""The hardware core registry (spec/cores.hjson): product units, weight formats and cores.
+
+This module is the registry's only reader. It validates the file against spec/cores.schema.json
+and against pymodel's own facts (every core's scheme exists and its code kind suits the product
+unit), then hands out `Core` objects. Verif, tests, scripts and the CLI import it; shell and Tcl
+ask it through `python -m pymodel.registry` (the Tcl flows source the generated scripts/cores.tcl).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+SPEC = REPO / "spec" / "cores.hjson"
+SCHEMA = REPO / "spec" / "cores.schema.json"
+TCL_OUT = REPO / "scripts" / "cores.tcl"
+TOPLEVEL = "conv_engine"  # the one RTL top of every core (ARITH x FORMAT parameters)
+# which pymodel code kinds each product unit computes with (pymodel.codes kinds)
+_UNIT_KINDS = {"mult": ("int",), "shift": ("pot", "apot"), "plut": ("ios",)}
+
+
+class RegistryError(ValueError):
+    """spec/cores.hjson is malformed or disagrees with pymodel."""
+
+
+@dataclass(frozen=True)
+class Arithmetic:
+    name: str
+    id: int
+    rtl: str
+    hls_kernel: str
+    description: str
+    multiplier_free: bool
+    scheme_parameters: tuple[str, ...]
+    parameters: dict = field(default_factory=dict)
+
+    @property
+    def kernel(self) -> str:
+        """The HLS kernel's short name (conv_mult -> mult), as scripts/hls_csim.py and the Tcl use."""
+        return self.hls_kernel.removeprefix("conv_")
+
+
+@dataclass(frozen=True)
+class Core:
+    """One product unit with one weight code, built in each weight format of `formats`."""
+
+    name: str
+    arith: str
+    scheme: str  # pymodel.schemes.SCHEMES name (int8, pot4, ...)
+    kind: str  # its pymodel.codes kind (int, pot, apot, ios)
+    w_bits: int
+    exp1_bits: int
+    exp2_bits: int
+    formats: tuple[str, ...]
+    layer_runs: tuple[str, ...]
+    hls: tuple[str, ...]
+    hls_layer: tuple[str, ...]
+    hls_default: bool
+    synth: bool
+    synth_nodsp: bool
+    bench: bool
+    parameters: dict = field(default_factory=dict)
+
+    @property
+    def toplevel(self) -> str:
+        return TOPLEVEL
+
+    @property
+    def unit(self) -> Arithmetic:
+        return arithmetics()[self.arith]
+
+    @property
+    def mult_pack(self) -> int:
+        return int(self.parameters.get("MULT_PACK", 0))
+
+    @property
+    def synth_name(self) -> str:
+        """The name in synthesis reports and build directories (mult-int8 -> mult_int8)."""
+        return self.name.replace("-", "_")
+
+    @property
+    def layer_sets(self) -> tuple[str, ...]:
+        """The exporter's whole-layer vector sets of this core's code, one per weight format."""
+        return tuple(f"{self.scheme}-{fmt}" for fmt in self.formats)
+
+    def scheme_values(self) -> dict[str, int]:
+        return {"W_BITS": self.w_bits, "EXP1_BITS": self.exp1_bits, "EXP2_BITS": self.exp2_bits}
+
+    def hdl_parameters(self) -> dict[str, int]:
+        """conv_engine parameters of the core (the weight format's come from `format_parameters`)."""
+        unit = self.unit
+        values = self.scheme_values()
+        return ({"ARITH": unit.id} | {p: values[p] for p in unit.scheme_parameters}
+                | unit.parameters | self.parameters)
+
+    def hls_defines(self) -> dict[str, int]:
+        """The HLS kernel's code-format macros (CONV_W_BITS, ...)."""
+        values = self.scheme_values()
+        return {f"CONV_{p}": values[p] for p in self.unit.scheme_parameters}
+
+    def max_abs_weight(self) -> int:
+        """Largest |w| the built core must accumulate (sizes ACC_BITS, reported in INFO)."""
+        from pymodel import codes
+
+        if self.kind == "ios":  # the core bounds level exponents by LEVEL_EXP_MAX
+            return max(codes.IOS_MANTISSAS) << self.unit.parameters["LEVEL_EXP_MAX"]
+        return codes.max_abs_weight(self.kind, self.w_bits, self.exp1_bits, self.exp2_bits)
+
+    def accepts(self, manifest: dict) -> bool:
+        """Whether a vector set's codes (its manifest) are this core's code format."""
+        return (manifest.get("scheme") == self.kind and int(manifest.get("w_bits", -1)) == self.w_bits
+                and (self.kind not in ("pot", "apot")
+                     or (int(manifest.get("exp1_bits", 0)), int(manifest.get("exp2_bits", 0)))
+                     == (self.exp1_bits, self.exp2_bits)))
+
+
+def _load_raw(path: Path) -> dict:
+    import hjson
+    import jsonschema
+
+    try:
+        data = hjson.loads(path.read_text())
+    except OSError as exc:
+        raise RegistryError(f"{path}: cannot read ({exc.strerror})") from None
+    except hjson.HjsonDecodeError as exc:
+        raise RegistryError(f"{path}: not valid hjson ({exc})") from None
+    data = json.loads(json.dumps(data))  # plain dicts (hjson returns OrderedDicts)
+    try:
+        jsonschema.validate(data, json.loads(SCHEMA.read_text()))
+    except jsonschema.ValidationError as exc:
+        where = "/".join(str(p) for p in exc.absolute_path) or "(top)"
+        raise RegistryError(f"{path}: {where}: {exc.message}") from None
+    return data
+
+
+def _check(data: dict, path: Path) -> None:
+    from pymodel.schemes import SCHEMES
+
+    formats, units = data["formats"], data["arithmetics"]
+    for what, table in (("format", formats), ("arithmetic", units)):
+        ids = [v["id"] for v in table.values()]
+        if len(set(ids)) != len(ids):
+            raise RegistryError(f"{path}: two {what}s share an id: {ids}")
+    seen = set()
+    for core in data["cores"]:
+        name = core["name"]
+        if name in seen:
+            raise RegistryError(f"{path}: core {name!r} is listed twice")
+        seen.add(name)
+        if core["arith"] not in units:
+            raise RegistryError(f"{path}: core {name!r}: unknown arithmetic {core['arith']!r}")
+        scheme = SCHEMES.get(core["scheme"])
+        if scheme is None:
+            raise RegistryError(f"{path}: core {name!r}: {core['scheme']!r} is not a pymodel scheme "
+                                f"(pymodel.schemes.SCHEMES)")
+        if scheme.kind not in _UNIT_KINDS.get(core["arith"], ()):
+            raise RegistryError(f"{path}: core {name!r}: a {core['arith']} unit cannot compute "
+                                f"{scheme.kind} codes ({core['scheme']})")
+        for key in ("formats", "layer_runs", "hls", "hls_layer"):
+            unknown = [f for f in core[key] if f not in formats]
+            if unknown:
+                raise RegistryError(f"{path}: core {name!r}: {key}: unknown weight format {unknown[0]!r}")
+        for key, within in (("layer_runs", "formats"), ("hls_layer", "hls")):
+            extra = [f for f in core[key] if f not in core[within]]
+            if extra:
+                raise RegistryError(f"{path}: core {name!r}: {key} {extra[0]!r} is not in its {within}")
+    for arith in units:
+        defaults = [c["name"] for c in data["cores"] if c["arith"] == arith and c.get("hls_default")]
+        if len(defaults) != 1:
+            raise RegistryError(f"{path}: arithmetic {arith!r} needs exactly one core with hls_default "
+                                f"(has {len(defaults)})")
+
+
+@cache
+def load(path: Path = SPEC) -> dict:
+    """The validated registry as plain data."""
+    data = _load_raw(path)
+    _check(data, path)
+    return data
+
+
+@cache
+def arithmetics() -> dict[str, Arithmetic]:
+    return {name: Arithmetic(name=name, id=u["id"], rtl=u["rtl"], hls_kernel=u["hls_kernel"],
+                             description=u["description"], multiplier_free=u["multiplier_free"],
+                             scheme_parameters=tuple(u["scheme_parameters"]),
+                             parameters=dict(u.get("parameters", {})))
+            for name, u in load()["arithmetics"].items()}
+
+
+@cache
+def formats() -> dict[str, int]:
+    """Weight format -> conv_engine FORMAT value."""
+    return {name: f["id"] for name, f in load()["formats"].items()}
+
+
+def format_parameters(fmt: str) -> dict[str, int]:
+    """conv_engine parameters of a weight format (FORMAT, and IKR_K / IKR_P for ikr)."""
+    return {"FORMAT": formats()[fmt]} | dict(load()["formats"][fmt].get("parameters", {}))
+
+
+@cache
+def cores() -> dict[str, Core]:
+    """Every core by name, in registry order."""
+    from pymodel.schemes import SCHEMES
+
+    out = {}
+    for c in load()["cores"]:
+        s = SCHEMES[c["scheme"]]
+        out[c["name"]] = Core(
+            name=c["name"], arith=c["arith"], scheme=c["scheme"], kind=s.kind, w_bits=s.w_bits,
+            exp1_bits=s.exp1_bits, exp2_bits=s.exp2_bits, formats=tuple(c["formats"]),
+            layer_runs=tuple(c["layer_runs"]), hls=tuple(c["hls"]), hls_layer=tuple(c["hls_layer"]),
+            hls_default=bool(c.get("hls_default", False)), synth=c["synth"],
+            synth_nodsp=bool(c.get("synth_nodsp", False)), bench=c["bench"],
+            parameters=dict(c.get("parameters", {})))
+    return out
+
+
+def hls_cores() -> dict[str, Core]:
+    """Cores with an HLS kernel build, by scheme (the HLS kernels take one code per scheme)."""
+    return {c.scheme: c for c in cores().values() if c.hls}
+
+
+def hls_default(arith: str) -> Core:
+    return next(c for c in cores().values() if c.arith == arith and c.hls_default)
+
+
+def hardware_schemes() -> tuple[str, ...]:
+    """The pymodel schemes some core implements, in registry order."""
+    return tuple(dict.fromkeys(c.scheme for c in cores().values()))
+
+
+def bench_cores() -> list[str]:
+    return [n for n, c in cores().items() if c.bench]
+
+
+def ikr_setting() -> tuple[int, int]:
+    """(IKR_K, IKR_P) the IKR cores are built for."""
+    p = load()["formats"]["ikr"]["parameters"]
+    return p["IKR_K"], p["IKR_P"]
+
+
+# ----------------------------------------------------------------------------- generated Tcl
+
+def _tcl_dict(pairs: dict[str, int]) -> str:
+    return " ".join(f"{k} {v}" for k, v in pairs.items())
+
+
+def tcl_text() -> str:
+    """scripts/cores.tcl: the registry facts the Tcl flows need (Tcl 8.5 dicts)."""
+    lines = [f"# Generated by `python -m pymodel.registry tcl` from {SPEC.relative_to(REPO)}: do not edit",
+             "# (make registry; tests/test_registry.py fails when this file is stale).", "",
+             "# weight format -> conv_engine FORMAT", f"set CORE_FORMATS {{{_tcl_dict(formats())}}}",
+             "# product unit -> conv_engine ARITH, description, HLS kernel default scheme and its macros",
+             "set CORE_ARITHS {"]
+    for name, unit in arithmetics().items():
+        core = hls_default(name)
+        defines = " ".join(f"{k} {v}" for k, v in core.hls_defines().items())
+        lines.append(f"    {name} {{id {unit.id} description {{{unit.description}}} scheme {core.scheme}"
+                     f" defines {{{defines}}}}}")
+    lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
+def lint_configs() -> list[str]:
+    """`name|-Gparameters` of every core x weight format, for scripts/lint.sh."""
+    out = []
+    for core in cores().values():
+        for fmt in core.formats:
+            params = core.hdl_parameters() | format_parameters(fmt)
+            out.append(f"{core.name} {fmt}|" + " ".join(f"-G{k}={v}" for k, v in params.items()))
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m pymodel.registry", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    tcl = sub.add_parser("tcl", help="write scripts/cores.tcl (or --check that it is up to date)")
+    tcl.add_argument("--out", type=Path, default=TCL_OUT)
+    tcl.add_argument("--check", action="store_true", help="exit 1 if the file differs from the registry")
+    sub.add_parser("lint", help="print every core x format as 'name|-Gparameters' (scripts/lint.sh)")
+    sub.add_parser("hls-kernels", help="print the HLS kernels (scripts/hls_vitis.sh)")
+    sub.add_parser("list", help="print the cores, one per line, with their formats")
+    check = sub.add_parser("check", help="validate a registry file (default spec/cores.hjson)")
+    check.add_argument("file", type=Path, nargs="?", default=SPEC)
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "check":
+            load(args.file.resolve())
+            print(f"registry: {args.file} is valid")
+        elif args.command == "tcl":
+            text = tcl_text()
+            if args.check:
+                current = args.out.read_text() if args.out.exists() else ""
+                if current != text:
+                    print(f"registry: {args.out} is stale: run `make registry`", file=sys.stderr)
+                    return 1
+                return 0
+            args.out.write_text(text)
+            print(f"wrote {args.out}")
+        elif args.command == "lint":
+            print("\n".join(lint_configs()))
+        elif args.command == "hls-kernels":
+            print(" ".join(u.kernel for u in arithmetics().values()))
+        else:
+            for c in cores().values():
+                print(f"{c.name:16} {c.arith:6} {c.scheme:6} formats {','.join(c.formats)}")
+    except RegistryError as exc:
+        print(f"registry: error: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,138 @@
+"""The core registry (spec/cores.hjson, pymodel/registry.py): valid, in step with the RTL, the HLS
+kernels, pymodel and its generated Tcl, and every malformed registry is one line with exit 2."""
+
+from __future__ import annotations
+
+import inspect
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import hjson
+import pytest
+
+from pymodel import registry, schemes
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def test_generated_tcl_is_up_to_date():
+    assert registry.TCL_OUT.read_text() == registry.tcl_text(), \
+        "scripts/cores.tcl is stale: run `make registry` (python -m pymodel.registry tcl)"
+
+
+def test_generated_tcl_reads_back_as_the_registry(tmp_path: Path):
+    tclsh = shutil.which("tclsh")
+    if tclsh is None:
+        pytest.skip("tclsh not installed (apt-get install tcl)")
+    script = tmp_path / "dump.tcl"
+    script.write_text(f"source {{{registry.TCL_OUT}}}\n"
+                      "dict for {f id} $CORE_FORMATS { puts \"format $f $id\" }\n"
+                      "dict for {a u} $CORE_ARITHS { puts \"arith $a [dict get $u id] [dict get $u scheme]"
+                      " [dict get $u defines]\" }\n")
+    proc = subprocess.run([tclsh, str(script)], capture_output=True, text=True, check=True)
+    lines = proc.stdout.split("\n")
+    want = [f"format {f} {i}" for f, i in registry.formats().items()]
+    for name, unit in registry.arithmetics().items():
+        core = registry.hls_default(name)
+        defines = " ".join(f"{k} {v}" for k, v in core.hls_defines().items())
+        want.append(f"arith {name} {unit.id} {core.scheme} {defines}")
+    assert [x for x in lines if x] == want
+
+
+def test_every_unit_has_its_rtl_engine_branch_and_hls_kernel():
+    engine = (REPO / "rtl" / "conv_engine.v").read_text()
+    units = list(registry.arithmetics().values())
+    for n, unit in enumerate(units):
+        assert (REPO / unit.rtl).is_file(), f"{unit.name}: {unit.rtl} missing"
+        module = Path(unit.rtl).stem
+        assert re.search(rf"^\s*{module}\s*#", engine, re.M), f"conv_engine.v does not instantiate {module}"
+        branch = rf"begin\s*:\s*g_{unit.name}\b"
+        assert re.search(branch, engine), f"conv_engine.v has no generate branch g_{unit.name}"
+        if n < len(units) - 1:  # the last unit is the engine's final `else` branch
+            assert re.search(rf"ARITH\s*==\s*{unit.id}\)\s*{branch}", engine), \
+                f"conv_engine.v: g_{unit.name} is not selected by ARITH == {unit.id}"
+        kernel = unit.hls_kernel
+        for path in (REPO / "hls" / f"{kernel}.cpp", REPO / "hls" / "tb" / f"tb_{kernel}.cpp"):
+            assert path.is_file(), f"{unit.name}: HLS kernel file {path} missing"
+
+
+def test_cores_agree_with_pymodel():
+    defaults = inspect.signature(schemes.make_layer).parameters
+    assert registry.ikr_setting() == (defaults["ikr_k"].default, defaults["n_patterns"].default)
+    for core in registry.cores().values():
+        spec = schemes.SCHEMES[core.scheme]
+        assert (core.kind, core.w_bits, core.exp1_bits, core.exp2_bits) == \
+            (spec.kind, spec.w_bits, spec.exp1_bits, spec.exp2_bits)
+        assert core.hdl_parameters()["ARITH"] == core.unit.id
+        assert core.max_abs_weight() > 0
+    # every scheme a core names is exported by default, so its vector sets exist after `make vectors`
+    assert set(registry.hardware_schemes()) <= set(schemes.EXPORT_SCHEMES)
+
+
+def test_lint_configs_cover_every_core_and_format():
+    configs = registry.lint_configs()
+    assert len(configs) == sum(len(c.formats) for c in registry.cores().values())
+    for core in registry.cores().values():
+        for fmt in core.formats:
+            line = next(x for x in configs if x.startswith(f"{core.name} {fmt}|"))
+            assert f"-GARITH={core.unit.id}" in line and f"-GFORMAT={registry.formats()[fmt]}" in line
+
+
+def _mutated(tmp_path: Path, edit) -> Path:
+    data = hjson.loads(registry.SPEC.read_text())
+    edit(data)
+    path = tmp_path / "cores.hjson"
+    path.write_text(hjson.dumps(data))
+    return path
+
+
+def _first_core(data: dict) -> dict:
+    return data["cores"][0]
+
+
+BAD_REGISTRIES = [
+    (lambda d: d.pop("formats"), "'formats' is a required property"),
+    (lambda d: _first_core(d).pop("scheme"), "'scheme' is a required property"),
+    (lambda d: _first_core(d).update(name="Mult_Int8"), "cores/0/name"),
+    (lambda d: _first_core(d).update(extra=1), "cores/0: Additional properties"),
+    (lambda d: _first_core(d).update(parameters={"MULT_PACK": -1}), "cores/0/parameters/MULT_PACK"),
+    (lambda d: d["arithmetics"]["plut"].update(rtl="conv_prod_plut.sv"), "arithmetics/plut/rtl"),
+    (lambda d: _first_core(d).update(scheme="int9"), "'int9' is not a pymodel scheme"),
+    (lambda d: _first_core(d).update(arith="shift"), "a shift unit cannot compute int codes"),
+    (lambda d: _first_core(d).update(arith="div"), "unknown arithmetic 'div'"),
+    (lambda d: _first_core(d).update(formats=["dense", "sparse"]), "unknown weight format 'sparse'"),
+    (lambda d: d["cores"][2].update(layer_runs=["krp"]), "layer_runs 'krp' is not in its formats"),
+    (lambda d: d["cores"].append(dict(d["cores"][0])), "'mult-int8' is listed twice"),
+    (lambda d: d["cores"][1].update(hls_default=True),
+     "'mult' needs exactly one core with hls_default (has 2)"),
+    (lambda d: d["formats"]["krp"].update(id=0), "two formats share an id"),
+]
+
+
+@pytest.mark.parametrize(("edit", "message"), BAD_REGISTRIES, ids=[m for _, m in BAD_REGISTRIES])
+def test_malformed_registry_is_one_line_and_exit_2(tmp_path: Path, capsys, edit, message: str):
+    path = _mutated(tmp_path, edit)
+    assert registry.main(["check", str(path)]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and err.count("\n") == 1, err
+    assert message in err and str(path) in err, err
+
+
+def test_unreadable_registry_is_one_line_and_exit_2(tmp_path: Path):
+    """As a user runs it (a process: exit code and stderr)."""
+    broken = tmp_path / "cores.hjson"
+    broken.write_text("{cores: [")
+    for path, message in ((broken, "not valid hjson"), (tmp_path / "missing.hjson", "cannot read")):
+        proc = subprocess.run([sys.executable, "-m", "pymodel.registry", "check", str(path)],
+                              capture_output=True, text=True, cwd=REPO)
+        assert proc.returncode == 2 and message in proc.stderr and proc.stderr.count("\n") == 1, proc.stderr
+
+
+def test_stale_tcl_is_reported(tmp_path: Path, capsys):
+    stale = tmp_path / "cores.tcl"
+    stale.write_text(registry.tcl_text().replace("CONV_W_BITS 8", "CONV_W_BITS 7"))
+    assert registry.main(["tcl", "--check", "--out", str(stale)]) == 1
+    assert "is stale" in capsys.readouterr().err
