@@ -13,7 +13,8 @@ when (the input's modification time). An input that is absent or unreadable give
 "not generated: run `make ...`" placeholder instead of its figure; the page is always written.
 
 It lives in pymodel (not scripts/) because the error maps reuse pymodel's own layer cache,
-inputs and integer pipeline (pymodel.cli.cached_layer / int_pipeline_outputs) in-process.
+inputs and integer pipeline (pymodel.layer_cache.cached_layer, pymodel.report.int_pipeline_outputs)
+in-process.
 """
 
 from __future__ import annotations
@@ -420,15 +421,15 @@ def headline_section(src: Source, out: Path) -> Section:
 
 def error_maps(conv8, acts, layers: dict, a_bits: int, out_frac: int, crop: int = ERROR_MAP_CROP) -> dict:
     """name -> |float ReLU(conv8) - dequantized integer output| of held-out crop `crop`, mean over
-    the output channels, float64 [H, W] (pymodel.cli.int_pipeline_outputs: the report's pipeline)."""
-    from . import cli
+    the output channels, float64 [H, W] (pymodel.report.int_pipeline_outputs: the report's pipeline)."""
+    from .report import int_pipeline_outputs
 
     if not 0 <= crop < acts.heldout_int.shape[0]:
         raise ValueError(f"held-out crop {crop} out of range (0..{acts.heldout_int.shape[0] - 1})")
     sub = _one_crop(acts, crop)
     maps = {}
     for name, layer in layers.items():
-        ref, got = cli.int_pipeline_outputs(layer, conv8, sub, a_bits, out_frac, crops=1)
+        ref, got = int_pipeline_outputs(layer, conv8, sub, a_bits, out_frac, crops=1)
         maps[name] = np.abs(ref[0] - got[0]).mean(axis=0)
     return maps
 
@@ -445,18 +446,20 @@ def report_error_maps(header: dict, names: list[tuple[str, str]], weights_path: 
     activations as `pymodel report` did (its header: seed, a_bits, weights) and the cached layers."""
     from types import SimpleNamespace
 
-    from . import cli
+    from . import reference as R
+    from .inputs import load_inputs
+    from .layer_cache import cached_layer
 
     weights = "synthetic" if header.get("weights_synthetic") else "auto"
     args = SimpleNamespace(weights=weights, weights_path=weights_path, seed=header.get("seed", 0))
-    conv8, acts, out_frac = cli._load_inputs(args, int(header.get("a_bits", 8)))
+    conv8, acts, out_frac = load_inputs(args, int(header.get("a_bits", 8)))
     if conv8.source != header.get("weights_source") or out_frac != header.get("out_frac"):
         raise _NoData(f"the report was computed from other inputs ({header.get('weights_source')}, "
                       f"out_frac {header.get('out_frac')}) than load here ({conv8.source}, out_frac "
                       f"{out_frac}): run `make report`")
-    layers = {f"{s}-{p}": cli.cached_layer(conv8, acts, s, p, True) for s, p in names}
+    layers = {f"{s}-{p}": cached_layer(conv8, acts, s, p, True) for s, p in names}
     maps = error_maps(conv8, acts, layers, acts.a_bits, out_frac)
-    ref = np.maximum(np.asarray(cli.R.float_conv3x3(acts.heldout_float[ERROR_MAP_CROP:ERROR_MAP_CROP + 1],
+    ref = np.maximum(np.asarray(R.float_conv3x3(acts.heldout_float[ERROR_MAP_CROP:ERROR_MAP_CROP + 1],
                                                     conv8))[0], 0).mean(axis=0)
     photo = acts.heldout_photos[ERROR_MAP_CROP] if acts.heldout_photos else "?"
     return maps, photo, ref
@@ -529,10 +532,10 @@ def _header_notes(report: Source) -> list[str]:
 def text_table_section(report: Source) -> Section | None:
     if report.data is None:
         return None
-    from . import cli
+    from .report import format_report
 
     try:
-        text = cli.format_report(report.data)
+        text = format_report(report.data)
     except (KeyError, TypeError, ValueError) as exc:
         return Section("The full report table", "table", placeholder=f"not generated: {exc!r}")
     return Section("The full report table", "table", preformatted=text,

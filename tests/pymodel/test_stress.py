@@ -8,8 +8,8 @@ import hashlib
 import numpy as np
 import pytest
 
-from pymodel import cli, schemes
 from pymodel import codes as C
+from pymodel import export, schemes
 from pymodel import reference as R
 from pymodel import stress as S
 from pymodel import vectors as V
@@ -19,7 +19,7 @@ LARGE, SMALL = S.STRESS_SHAPES
 SHAPE_TAGS = [f"t{cin}x{cout}x{h}x{w}" for cin, cout, h, w in S.STRESS_SHAPES]
 NAMES = [
     f"{tag}-{p}-stress-{shape}"
-    for tag in cli.HARDWARE_SCHEMES
+    for tag in export.HARDWARE_SCHEMES
     for p in ("dense", "krp", "ikr")
     for shape in SHAPE_TAGS
 ]
@@ -38,8 +38,8 @@ def ikr_library(conv8):
 @pytest.fixture(scope="module")
 def stress_dir(tmp_path_factory, conv8):
     out = tmp_path_factory.mktemp("stress")
-    paths = cli.export_stress_sets(
-        export_args(), out, list(cli.HARDWARE_SCHEMES), list(schemes.PRUNINGS), conv8, {}
+    paths = export.export_stress_sets(
+        export_args(), out, list(export.HARDWARE_SCHEMES), list(schemes.PRUNINGS), conv8, {}
     )
     assert sorted(p.name for p in paths) == sorted(NAMES)
     return out
@@ -119,7 +119,7 @@ def test_ikr_library_taken_from_exported_layer(tmp_path, conv8):
     library = np.zeros((3, 3, 3), bool)
     library[0, 0, :] = library[1, :, 1] = library[2, 2, :] = True
     fake = type("L", (), {"patterns": library})()
-    paths = cli.export_stress_sets(
+    paths = export.export_stress_sets(
         export_args(), tmp_path, ["pot4"], ["ikr"], conv8, {("pot4", "ikr", True): fake}
     )
     assert [p.name for p in paths] == [f"pot4-ikr-stress-{s}" for s in SHAPE_TAGS]
@@ -149,14 +149,14 @@ def test_ios_levels_reach_the_extremes(stress_sets):
 
 def test_stable_seed_per_set(tmp_path, stress_dir, conv8):
     """A set's content depends on its name and --seed only, not on which other sets are exported."""
-    paths = cli.export_stress_sets(export_args(), tmp_path, ["int4"], ["krp"], conv8, {})
+    paths = export.export_stress_sets(export_args(), tmp_path, ["int4"], ["krp"], conv8, {})
     for p in paths:
         for f in ("vectors.npz", "wcode.hex", "out.hex", "rowidx.hex"):
             assert (
                 hashlib.sha256((p / f).read_bytes()).digest()
                 == hashlib.sha256((stress_dir / p.name / f).read_bytes()).digest()
             ), f"{p.name}/{f}"
-    other = cli.export_stress_sets(export_args(seed=1), tmp_path / "s1", ["int4"], ["krp"], conv8, {})
+    other = export.export_stress_sets(export_args(seed=1), tmp_path / "s1", ["int4"], ["krp"], conv8, {})
     assert (other[0] / "vectors.npz").read_bytes() != (paths[0] / "vectors.npz").read_bytes()
 
 
