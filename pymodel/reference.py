@@ -150,10 +150,6 @@ def acc_multiply(act_u8: np.ndarray, wint: np.ndarray) -> np.ndarray:
 
 # ----------------------------------------------------------------------------- shift-add
 
-# ios mantissas as power-of-two terms (sign, exponent offset): what a shift-add lane adds
-_IOS_MANT_TERMS = {1: [(1, 0)], 3: [(1, 1), (1, 0)], 5: [(1, 2), (1, 0)], 7: [(1, 3), (-1, 0)]}
-
-
 def shift_add_terms(
     codes: np.ndarray,
     scheme: str,
@@ -162,44 +158,14 @@ def shift_add_terms(
     exp2_bits: int = 0,
     level_desc: np.ndarray | None = None,
 ) -> list[tuple[int, np.ndarray]]:
-    """The weights as power-of-two terms read straight from the code fields.
+    """The weights as power-of-two terms read straight from the code fields (each code format's
+    own decomposition: pymodel.codes.CodeFormat.shift_add_terms).
 
     Returns [(exponent, plane)] with plane int8 in {-1,0,1}, such that
     decode(codes) == sum(plane << exponent). One plane per (term slot, exponent), empty
     planes dropped.
     """
-    C.check_format(scheme, w_bits, exp1_bits, exp2_bits)
-    c = C.check_codes(codes, w_bits)
-    terms: list[tuple[int, np.ndarray]] = []
-
-    def pot_terms(sign: np.ndarray, mag: np.ndarray, e_bits: int) -> None:
-        signed = np.where(sign.astype(bool), -1, 1).astype(np.int8)
-        for m in range(1, 1 << e_bits):
-            terms.append((m - 1, np.where(mag == m, signed, 0).astype(np.int8)))
-
-    if scheme == "int":  # two's complement bit-serial: the MSB has weight -2^(b-1)
-        for bit in range(w_bits):
-            plane = ((c >> bit) & 1).astype(np.int8)
-            terms.append((bit, -plane if bit == w_bits - 1 else plane))
-    elif scheme in ("pot", "apot"):
-        for sign, mag, e_bits in C.pot_fields(c, scheme, exp1_bits, exp2_bits):
-            pot_terms(sign, mag, e_bits)
-    else:  # ios: level j = (-1)^neg * mant * 2^exp, mant as one or two power-of-two terms
-        if level_desc is None:
-            raise C.CodeFormatError("ios codes need the 16 level descriptors")
-        C.level_values(level_desc)  # validates the descriptors
-        desc = np.asarray(level_desc, dtype=np.int64)
-        by_slot: dict[tuple[int, int], np.ndarray] = {}
-        for j in range(C.N_LEVELS):
-            neg, mant, exp = (desc[j] >> 7) & 1, (desc[j] >> 4) & 7, desc[j] & 15
-            if mant == 0:
-                continue
-            for slot, (tsign, offset) in enumerate(_IOS_MANT_TERMS[int(mant)]):
-                key = (slot, int(exp + offset))
-                plane = by_slot.setdefault(key, np.zeros(c.shape, dtype=np.int8))
-                plane[c == j] = -tsign if neg else tsign
-        terms.extend((e, plane) for (_, e), plane in sorted(by_slot.items()))
-    return [(e, p) for e, p in terms if p.any()]
+    return C.code_format(scheme, w_bits, exp1_bits, exp2_bits).shift_add_terms(codes, level_desc)
 
 
 def acc_shift_add(
