@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Simulation benchmark: the full conv8 layer per core, harness + core at PAR 16x16, run
-(a) under cocotb (Python only clocks, resets and waits for `done`) and (b) as a bare
-`verilator --binary --timing -DHARNESS_CLOCK` executable. Every run's output is checked in full
-against the vector set. Prints a table and writes build/bench_sim.json.
+(a) under cocotb (the harness clocks itself; Python only waits for `done`) and (b) as a bare
+`verilator --binary --timing -DHARNESS_CLOCK -DHARNESS_FINISH` executable. Every run's output
+is checked in full against the vector set. Prints a table and writes build/bench_sim.json.
 
 Targets: cocotb >= 0.5x bare cycles/s, full-layer wall <= 60 s per core.
 Usage: .venv/bin/python scripts/bench_sim.py [--cores mult-int8 ...] [--mode 0|1]

@@ -50,7 +50,7 @@ grep -q '^FAIL' <<<"$results" && fail=1
 
 # The whole-layer harness (testbench code, but held to the same standard), with and without
 # its internal clock.
-for def in "" "-DHARNESS_CLOCK -GFORMAT=1 -GARITH=1 -GW_BITS=4" "-GFORMAT=2 -GARITH=2 -GW_BITS=4"; do
+for def in "" "-DHARNESS_CLOCK -DHARNESS_FINISH -GFORMAT=1 -GARITH=1 -GW_BITS=4" "-DHARNESS_CLOCK -GFORMAT=2 -GARITH=2 -GW_BITS=4"; do
   # shellcheck disable=SC2086
   if out=$(verilator --lint-only -Wall --timing $def -Irtl rtl/lint.vlt verif/harness/harness.vlt \
            rtl/*.v verif/harness/conv_harness.v --top-module conv_harness 2>&1); then

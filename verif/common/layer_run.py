@@ -85,8 +85,11 @@ def run_layer_cocotb(core_name: str, set_name: str, mode: int) -> dict:
     core = CORES[core_name]
     vs = load_set(set_name)
     a_bits, fmt = int(vs.manifest["a_bits"]), set_format(vs)
-    build = build_model(f"layer-{core_name}-{fmt}-a{a_bits}-p{LAYER_PAR}", "conv_harness",
-                        harness_sources(), harness_parameters(core, fmt, a_bits))
+    # the harness clocks and resets itself (HARNESS_CLOCK, --timing): no cocotb callback per
+    # clock edge, so the cocotb run keeps up with the bare build
+    build = build_model(f"layer-{core_name}-{fmt}-a{a_bits}-p{LAYER_PAR}-simclk", "conv_harness",
+                        harness_sources(), harness_parameters(core, fmt, a_bits),
+                        defines={"HARNESS_CLOCK": 1}, build_args=["--timing", "-CFLAGS", "-std=c++20"])
     run_name = f"{set_name}-mode{mode}"
     run_dir = build / "runs" / run_name
     run_dir.mkdir(parents=True, exist_ok=True)
@@ -99,14 +102,16 @@ def run_layer_cocotb(core_name: str, set_name: str, mode: int) -> dict:
 
 
 def build_bare(core_name: str, fmt: str, a_bits: int) -> Path:
-    """`verilator --binary --timing -DHARNESS_CLOCK` build of the harness; returns the executable."""
+    """`verilator --binary --timing -DHARNESS_CLOCK -DHARNESS_FINISH` build of the harness; returns
+    the executable."""
     from filelock import FileLock
 
     core = CORES[core_name]
     build_dir = build_dir_for(f"bare-{core_name}-{fmt}-a{a_bits}-p{LAYER_PAR}")
     build_dir.parent.mkdir(parents=True, exist_ok=True)
     params = [f"-G{k}={v}" for k, v in harness_parameters(core, fmt, a_bits).items()]
-    cmd = ["verilator", "--binary", "--timing", "-CFLAGS", "-std=c++20", "-DHARNESS_CLOCK", f"-I{RTL_DIR}",
+    cmd = ["verilator", "--binary", "--timing", "-CFLAGS", "-std=c++20", "-DHARNESS_CLOCK",
+           "-DHARNESS_FINISH", f"-I{RTL_DIR}",
            "--top-module", "conv_harness", "-Mdir", str(build_dir), "-o", "conv_harness", "-j", "2",
            "--MAKEFLAGS", " ".join(MAKE_OVERRIDES), *params, *map(str, harness_sources())]
     with FileLock(str(build_dir) + ".lock"):

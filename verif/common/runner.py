@@ -71,7 +71,8 @@ def build_dir_for(name: str) -> Path:
 
 
 def build_model(name: str, toplevel: str, sources: Sequence[Path], parameters: Mapping[str, int],
-                defines: Mapping[str, object] | None = None, includes: Sequence[Path] = ()) -> Path:
+                defines: Mapping[str, object] | None = None, includes: Sequence[Path] = (),
+                build_args: Sequence[str] = ()) -> Path:
     """Verilate + compile `toplevel` with `parameters` into build/sim/<name>; returns the dir."""
     os.environ.update(verilator_env())  # the runner copies os.environ into its subprocesses
     build_dir = build_dir_for(name)
@@ -84,7 +85,7 @@ def build_model(name: str, toplevel: str, sources: Sequence[Path], parameters: M
             parameters=dict(parameters),
             defines=dict(defines or {}),
             includes=[str(RTL_DIR), *map(str, includes)],  # rtl/: conv_prod_info.vh
-            build_args=["--no-public-flat-rw"]
+            build_args=["--no-public-flat-rw", *build_args]
             + (["--coverage-line", "--coverage-toggle"] if code_coverage_requested() else []),
             build_dir=build_dir,
             waves=waves_requested(),

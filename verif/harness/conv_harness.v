@@ -12,7 +12,10 @@
 // Ports
 //   clk, rst   inputs (synchronous active-high reset) unless HARNESS_CLOCK is defined;
 //              with `define HARNESS_CLOCK the harness makes its own 100 MHz clock
-//              (always #5) and a 5-cycle reset, for a bare `verilator --binary --timing`.
+//              (always #5) and a 5-cycle reset (`verilator --timing`): the clock then runs in
+//              the simulator, not through cocotb's per-edge callbacks. With `define
+//              HARNESS_FINISH as well it ends the simulation when done (the bare
+//              `verilator --binary` build; under cocotb the test ends it).
 //   done       1 once the layer has finished, all H*W*COUT/PAR_OUT output beats arrived
 //              and CYCLES/STATUS were read back (also raised on timeout, with error = 1).
 //   error      1 if a tlast was misplaced, STATUS showed an error bit, or timeout.
@@ -460,7 +463,7 @@ always @(posedge clk) begin
             $display("conv_harness: done cycles=%0d beats=%0d status=%h error=%0d",
                      cycles, beats, status_value, (status_value[6:2] != 5'd0) || error);
             $fclose(out_fd);
-`ifdef HARNESS_CLOCK
+`ifdef HARNESS_FINISH
             $finish;
 `endif
         end
