@@ -10,11 +10,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-PARAM_BITS_PER_LANE = 40  # 32-bit bias + 8-bit shift per output lane
-LEVEL_BLOCK_BITS = 128  # 16 ios level descriptors of 8 bits
-PATTERN_MASK_BITS = 9  # one IKR library pattern: bit ky*3+kx = kept
-OUT_LANE_BITS = 32
-FORMATS = {"dense": 0, "krp": 1, "ikr": 2}  # the engine's FORMAT parameter
+from pymodel import contract as K
+
+# the parameter block and stream facts of the contract (spec/conv_engine.hjson)
+PARAM_BITS_PER_LANE = K.PB_CHANNEL_BITS  # bias + shift per output lane
+LEVEL_BLOCK_BITS = K.PB_FIXED_BITS  # the ios level descriptors
+PATTERN_MASK_BITS = K.PB_PATTERN_BITS  # one IKR library pattern: bit ky*3+kx = kept
+OUT_LANE_BITS = K.OUT_LANE_BITS
+FORMATS = {name: spec[0] for name, spec in K.FORMATS.items()}  # the engine's FORMAT parameter
 
 
 @dataclass(frozen=True)
@@ -44,13 +47,14 @@ class CoreShape:
     @property
     def taps(self) -> int:
         """Weight beats (and steps) per channel group."""
-        return {"dense": 9, "krp": 3, "ikr": self.ikr_k}[self.fmt]
+        taps = K.FORMATS[self.fmt][1]
+        return self.ikr_k if taps == "IKR_K" else taps
 
     @property
     def idx_bits(self) -> int:
         """Bits of a lane in the index beat: KRP row 0..2, IKR pattern id (0: no index beat)."""
         if self.fmt == "krp":
-            return 2
+            return K.FORMAT_KRP_INDEX_BITS
         if self.fmt == "ikr":
             return max(1, (self.ikr_p - 1).bit_length())
         return 0
@@ -92,14 +96,15 @@ def param_block(bias: np.ndarray, shift: np.ndarray, level_desc: np.ndarray,
     then (IKR) the pattern library as 9-bit masks."""
     par_out = len(bias)
     block = 0
+    bias_bits, shift_bits, level_bits = K.PB_BIAS_BITS, K.PB_SHIFT_BITS, K.PB_LEVEL_BITS
     for o in range(par_out):
-        block |= (int(bias[o]) & 0xFFFF_FFFF) << (o * 32)
-        block |= (int(shift[o]) & 0xFF) << (par_out * 32 + o * 8)
+        block |= (int(bias[o]) & ((1 << bias_bits) - 1)) << (o * bias_bits)
+        block |= (int(shift[o]) & ((1 << shift_bits) - 1)) << (par_out * bias_bits + o * shift_bits)
     for j, desc in enumerate(level_desc):
-        block |= (int(desc) & 0xFF) << (par_out * PARAM_BITS_PER_LANE + j * 8)
+        block |= (int(desc) & ((1 << level_bits) - 1)) << (par_out * PARAM_BITS_PER_LANE + j * level_bits)
     table_lsb = par_out * PARAM_BITS_PER_LANE + LEVEL_BLOCK_BITS
     for p, mask in enumerate([] if pattern_masks is None else pattern_masks):
-        block |= (int(mask) & 0x1FF) << (table_lsb + p * PATTERN_MASK_BITS)
+        block |= (int(mask) & ((1 << PATTERN_MASK_BITS) - 1)) << (table_lsb + p * PATTERN_MASK_BITS)
     return block
 
 
