@@ -19,6 +19,7 @@ import jsonschema
 import numpy as np
 
 from . import codes as C
+from . import contract as K
 from . import reference as R
 from . import vector_schema as S
 from .vector_hex import VectorFormatError, hex_array, hex_files, hex_widths, read_hex
@@ -440,7 +441,7 @@ def _check_ikr(a: dict[str, np.ndarray]) -> None:
     n_patterns = patterns.shape[0]
     if not 1 <= n_patterns <= 256:
         _fail(NPZ, f"'patterns' has {n_patterns} patterns, IKR needs 1..256 (uint8 pattern ids)")
-    kept = patterns.reshape(n_patterns, 9).sum(axis=1)
+    kept = patterns.reshape(n_patterns, K.TAPS).sum(axis=1)
     if kept.min() < 1 or (kept != kept[0]).any():
         _fail(
             NPZ,

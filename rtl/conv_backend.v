@@ -31,8 +31,8 @@ module conv_backend #(
     input  wire                     clk,
     input  wire                     rst,
 
-    // parameter beats of the tile being loaded (bias at [o*32 +: 32], shift at
-    // [PAR_OUT*32 + o*8 +: 8] of the parameter block)
+    // parameter beats of the tile being loaded (bias and shift of every channel at the head of
+    // the parameter block, docs/engine.md)
     input  wire [NPB-1:0]           param_wr,       // one-hot: parameter beat b accepted
     input  wire [WGT_W-1:0]         param_data,
     input  wire                     param_buf,      // buffer of the tile being loaded

@@ -118,10 +118,10 @@ def kept_positions(vs, core: CoreShape) -> np.ndarray:
     dense every tap, KRP the kept row's three columns, IKR the pattern's kept positions ascending."""
     cout, cin = vs.wcode.shape[:2]
     if core.fmt == "dense":
-        return np.broadcast_to(np.arange(9), (cout, cin, 9))
+        return np.broadcast_to(np.arange(K.TAPS), (cout, cin, K.TAPS))
     if core.fmt == "krp":
         return vs.row_idx.astype(np.int64)[:, :, None] * 3 + np.arange(3)
-    library = np.asarray(vs.patterns, bool).reshape(-1, 9)
+    library = np.asarray(vs.patterns, bool).reshape(-1, K.TAPS)
     kept = np.array([np.flatnonzero(p) for p in library])  # [P, K], ascending
     if kept.shape[1] != core.ikr_k:
         raise ValueError(f"{vs.name}: patterns keep {kept.shape[1]} taps, the core has IKR_K={core.ikr_k}")
@@ -149,7 +149,7 @@ def weight_frame(core: CoreShape, vs, tile: int) -> list[int]:
     cin = vs.wcode.shape[1]
     cg_n = cin // pi
     pos = kept_positions(vs, core)[chans]  # [o, ci, TAPS]
-    codes = vs.wcode[chans].reshape(po, cin, 9)
+    codes = vs.wcode[chans].reshape(po, cin, K.TAPS)
     kept = np.take_along_axis(codes, pos, axis=2).reshape(po, cg_n, pi, core.taps)  # [o, cg, i, t]
     beats = np.transpose(kept, (1, 3, 0, 2)).reshape(cg_n, core.taps, po * pi)  # [cg, t, lane]
     if core.idx_bits:

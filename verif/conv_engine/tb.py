@@ -97,7 +97,7 @@ class Layer:
         KRP rows / IKR pattern ids, activations 0 and max, and (MODE=1) saturated / clamped
         outputs and the shift-0 path."""
         vs, cout, fmt = self.vs, self.cout, self.core.fmt
-        codes = vs.wcode[:cout].reshape(cout, -1, 9)
+        codes = vs.wcode[:cout].reshape(cout, -1, K.TAPS)
         if fmt != "dense":
             codes = np.take_along_axis(codes, kept_positions(vs, self.core)[:cout], axis=2)
         bins = [("weight codes", f"{core_name}/{fmt} code {c}") for c in np.unique(codes)]
@@ -225,7 +225,7 @@ class TB:
         return layer.ideal_cycles * (12 if stalled else 3) + 20_000
 
     async def expect_status(self, want: int, what: str):
-        """STATUS bits 0..6 (and the undefined bits 0) exactly `want`; the busy / done ports agree."""
+        """The defined STATUS bits (and the undefined bits 0) exactly `want`; the busy / done ports agree."""
         status = await self.read_reg(REG_STATUS)
         assert status == want, f"{what}: STATUS {status:#04x}, expected {want:#04x} " \
             f"(busy 1, done 2, cfg err 4, pending 8, frame err 16, level err 32, index err 64)"
