@@ -341,6 +341,7 @@ def gen_cpp(spec: dict) -> str:
         "// golden vector hex files: name, order, pruning, signed, bits (docs/vector_format.md); the",
         "// width of a file with bits < 0 depends on the set (act: a_bits, wcode: w_bits, acc:",
         "// max(32, acc_bits), patid: pattern id bits)",
+        "#ifndef __SYNTHESIS__  // the testbenches' vector reader only",
         "struct hex_file {",
         "    const char *name, *order, *pruning;",
         "    bool is_signed;",
@@ -354,7 +355,7 @@ def gen_cpp(spec: dict) -> str:
         lines.append(
             f'    {{"{h["file"]}", "{h["order"]}", "{h["pruning"]}", {str(h["signed"]).lower()}, {bits}}},'
         )
-    lines += ["};", "", "}  // namespace contract", "}  // namespace conv", "", "#endif", ""]
+    lines += ["};", "#endif", "", "}  // namespace contract", "}  // namespace conv", "", "#endif", ""]
     return "\n".join(lines)
 
 

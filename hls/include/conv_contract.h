@@ -96,6 +96,7 @@ constexpr int HEX_ACC_MIN_BITS = 32;         // acc.hex is max(HEX_ACC_MIN_BITS,
 // golden vector hex files: name, order, pruning, signed, bits (docs/vector_format.md); the
 // width of a file with bits < 0 depends on the set (act: a_bits, wcode: w_bits, acc:
 // max(32, acc_bits), patid: pattern id bits)
+#ifndef __SYNTHESIS__  // the testbenches' vector reader only
 struct hex_file {
     const char *name, *order, *pruning;
     bool is_signed;
@@ -115,6 +116,7 @@ constexpr hex_file HEX_FILES[N_HEX_FILES] = {
     {"patid.hex", "co,ci", "ikr", false, -1},
     {"patterns.hex", "p", "ikr", false, 9},
 };
+#endif
 
 }  // namespace contract
 }  // namespace conv
