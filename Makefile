@@ -15,7 +15,7 @@ SHARD      ?=
 COVERAGE_CHECK := $(if $(SHARD),,--functional-coverage)
 SHARD_ARGS := $(if $(SHARD),--splits $(lastword $(subst /, ,$(SHARD))) --group $(firstword $(subst /, ,$(SHARD))) --splitting-algorithm least_duration,)
 
-.PHONY: all first-layer help setup registry durations vectors report sim sim-full test lint synth headline netlist-sim power bench bench-sim bench-formats vivado vivado-ip hls-csim hls clean distclean
+.PHONY: all first-layer help setup contract registry durations vectors report sim sim-full test lint synth headline netlist-sim power bench bench-sim bench-formats vivado vivado-ip hls-csim hls clean distclean
 
 # A newcomer's first result: the whole conv8 through one core of each arithmetic (each in
 # another weight format, bit-exact against the golden model) and one HLS kernel, then the report.
@@ -31,6 +31,7 @@ help:
 	@echo "all        setup, vectors, report, first-layer (a first result in minutes; tests: make test)"
 	@echo "first-layer  whole conv8 through one RTL core per arithmetic (bare Verilator) and one HLS kernel"
 	@echo "setup      the project's virtual environment .venv with every dependency"
+	@echo "contract   regenerate the contract's Verilog/Python/C++ constants and doc tables from spec/conv_engine.hjson"
 	@echo "registry   regenerate scripts/cores.tcl from the core registry spec/cores.hjson"
 	@echo "vectors    golden vector sets in $(VECTORS) (python -m pymodel export)"
 	@echo "report     accuracy / storage / op-count table of every scheme x pruning (build/report.json) + page build/report/index.html"
@@ -53,6 +54,11 @@ help:
 	@echo "clean      remove build outputs and caches; distclean: also .venv"
 
 setup: $(STAMP)
+
+# The hardware contract (spec/conv_engine.hjson) -> rtl/conv_contract.vh, pymodel/contract.py,
+# hls/include/conv_contract.h and the generated tables in docs/ (tests/test_contract.py: not stale).
+contract: $(STAMP)
+	$(PY) scripts/gen_contract.py
 
 # Torch is pinned through constraints.txt (an unpinned torch pulls GBs of CUDA wheels).
 $(STAMP): pyproject.toml constraints.txt

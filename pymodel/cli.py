@@ -236,7 +236,7 @@ def build_parser() -> argparse.ArgumentParser:
         if schemes:
             p.add_argument("--schemes", nargs="+", metavar="S", help="subset of schemes (default: all)")
             p.add_argument("--prunings", nargs="+", metavar="P", help="subset of prunings (default: all)")
-        p.add_argument("--a-bits", type=_a_bits, default=8, help="activation bits, 4..8 (default 8)")
+        p.add_argument("--a-bits", type=_a_bits, default=8, help="activation bits (default 8)")
         p.add_argument(
             "--weights",
             choices=("auto", "onnx", "pth", "synthetic"),

@@ -21,6 +21,7 @@ import math
 import numpy as np
 
 from . import codes as C
+from .contract import A_BITS_MAX, A_BITS_MIN  # the one legal A_BITS range (spec/conv_engine.hjson)
 from .types import ConvWeights, QuantizedLayer
 
 F32_EXACT_LIMIT = 1 << 24  # integers below this are exact in float32
@@ -46,8 +47,8 @@ def check_act(act: np.ndarray, a_bits: int | None = None) -> np.ndarray:
             f"activations must be unsigned 8-bit or narrower, got [{act.min()}, {act.max()}]"
         )
     if a_bits is not None:
-        if not 1 <= a_bits <= 8:
-            raise ReferenceInputError(f"a_bits must be 1..8, got {a_bits}")
+        if not A_BITS_MIN <= a_bits <= A_BITS_MAX:
+            raise ReferenceInputError(f"a_bits must be {A_BITS_MIN}..{A_BITS_MAX}, got {a_bits}")
         if act.size and act.max() >= (1 << a_bits):
             raise ReferenceInputError(f"activation {act.max()} does not fit a_bits={a_bits}")
     return act
@@ -195,8 +196,8 @@ def acc_shift_add(
 
 def product_table(levels: np.ndarray, a_bits: int) -> np.ndarray:
     """lut[v][j] = v * levels[j] for every a_bits activation value v (int64 [2^a_bits, n])."""
-    if not 1 <= a_bits <= 8:
-        raise ReferenceInputError(f"a_bits must be 1..8, got {a_bits}")
+    if not A_BITS_MIN <= a_bits <= A_BITS_MAX:
+        raise ReferenceInputError(f"a_bits must be {A_BITS_MIN}..{A_BITS_MAX}, got {a_bits}")
     return np.arange(1 << a_bits, dtype=np.int64)[:, None] * np.asarray(levels, dtype=np.int64)[None, :]
 
 
@@ -339,8 +340,8 @@ def out_frac_from_calibration(
     The float conv8 outputs after ReLU are clipped at their `percentile`; out_frac is the
     largest integer with (2^a_bits - 1) * 2^-out_frac >= that value.
     """
-    if not 1 <= a_bits <= 8:
-        raise ReferenceInputError(f"a_bits must be 1..8, got {a_bits}")
+    if not A_BITS_MIN <= a_bits <= A_BITS_MAX:
+        raise ReferenceInputError(f"a_bits must be {A_BITS_MIN}..{A_BITS_MAX}, got {a_bits}")
     relu = np.maximum(float_conv3x3(calib_float, conv), 0)
     clip = float(np.percentile(relu, percentile))
     if not np.isfinite(clip) or clip <= 0:
@@ -360,8 +361,8 @@ def output_stage(acc: np.ndarray, bias_int: np.ndarray, shift: np.ndarray, a_bit
     shift = np.asarray(shift)
     if bias_int.shape != (cout,) or shift.shape != (cout,):
         raise ReferenceInputError(f"bias {bias_int.shape} and shift {shift.shape} must be [{cout}]")
-    if not 1 <= a_bits <= 8:
-        raise ReferenceInputError(f"a_bits must be 1..8, got {a_bits}")
+    if not A_BITS_MIN <= a_bits <= A_BITS_MAX:
+        raise ReferenceInputError(f"a_bits must be {A_BITS_MIN}..{A_BITS_MAX}, got {a_bits}")
     if shift.size and (shift.min() < 0 or shift.max() > 31):
         raise ReferenceInputError(f"shift must be 0..31, got [{shift.min()}, {shift.max()}]")
     sh = shift.astype(np.int64)[:, None, None]

@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
+from pymodel import contract
+
 REPO = Path(__file__).resolve().parent.parent
 SPEC = REPO / "spec" / "cores.hjson"
 SCHEMA = REPO / "spec" / "cores.schema.json"
@@ -141,11 +143,22 @@ def _load_raw(path: Path) -> dict:
 def _check(data: dict, path: Path) -> None:
     from pymodel.schemes import SCHEMES
 
-    formats, units = data["formats"], data["arithmetics"]
-    for what, table in (("format", formats), ("arithmetic", units)):
-        ids = [v["id"] for v in table.values()]
-        if len(set(ids)) != len(ids):
-            raise RegistryError(f"{path}: two {what}s share an id: {ids}")
+    formats, units = contract.FORMATS, data["arithmetics"]
+    ids = [v["id"] for v in units.values()]
+    if len(set(ids)) != len(ids):
+        raise RegistryError(f"{path}: two arithmetics share an id: {ids}")
+    unknown = [f for f in data["format_parameters"] if f not in formats]
+    if unknown:
+        raise RegistryError(f"{path}: format_parameters: {unknown[0]!r} is not a weight format "
+                            "of the contract")
+    ikr = data["format_parameters"].get("ikr", {})
+    if set(ikr) != {"IKR_K", "IKR_P"}:
+        raise RegistryError(f"{path}: format_parameters: ikr needs IKR_K and IKR_P")
+    for name, value in ikr.items():
+        lo, hi = getattr(contract, f"{name}_MIN"), getattr(contract, f"{name}_MAX")
+        if not lo <= value <= hi:
+            raise RegistryError(f"{path}: format_parameters: ikr {name}={value} is outside the "
+                                f"contract's {lo}..{hi}")
     seen = set()
     for core in data["cores"]:
         name = core["name"]
@@ -193,15 +206,14 @@ def arithmetics() -> dict[str, Arithmetic]:
             for name, u in load()["arithmetics"].items()}
 
 
-@cache
 def formats() -> dict[str, int]:
-    """Weight format -> conv_engine FORMAT value."""
-    return {name: f["id"] for name, f in load()["formats"].items()}
+    """Weight format -> conv_engine FORMAT value (the contract's)."""
+    return {name: f[0] for name, f in contract.FORMATS.items()}
 
 
 def format_parameters(fmt: str) -> dict[str, int]:
     """conv_engine parameters of a weight format (FORMAT, and IKR_K / IKR_P for ikr)."""
-    return {"FORMAT": formats()[fmt]} | dict(load()["formats"][fmt].get("parameters", {}))
+    return {"FORMAT": formats()[fmt]} | dict(load()["format_parameters"].get(fmt, {}))
 
 
 @cache
@@ -242,7 +254,7 @@ def bench_cores() -> list[str]:
 
 def ikr_setting() -> tuple[int, int]:
     """(IKR_K, IKR_P) the IKR cores are built for."""
-    p = load()["formats"]["ikr"]["parameters"]
+    p = load()["format_parameters"]["ikr"]
     return p["IKR_K"], p["IKR_P"]
 
 

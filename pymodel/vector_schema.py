@@ -5,6 +5,8 @@ and tests/test_malformed_sets.py holds both to the same verdict on a table of ma
 
 from __future__ import annotations
 
+from . import contract as K
+
 MAX_JSON_DEPTH = 8  # arrays/objects nested deeper than this are refused before parsing
 MAX_MANIFEST_BYTES = 1 << 20  # a whole-layer manifest is ~27 kB
 MAX_INDEX_BYTES = 4 << 20
@@ -13,10 +15,7 @@ MAX_DIM = 65535  # layer.cin/cout/h/w: the kernels' 16-bit size registers
 MAX_COUNT = 1 << 31
 
 NPZ = "vectors.npz"
-HEX_NAMES = (
-    "act.hex", "wcode.hex", "bias.hex", "shift.hex", "levels.hex", "lut.hex", "acc.hex", "out.hex",
-    "rowidx.hex", "patid.hex", "patterns.hex",
-)  # fmt: skip
+HEX_NAMES = tuple(K.VECTOR_HEX)  # the contract's vector hex files (spec/conv_engine.hjson)
 TILE_KEYS = ("cin_offset", "cin", "cout_offset", "cout", "y0", "h", "x0", "w")
 SET_NAME_PATTERN = "^[a-z0-9][a-z0-9._-]{0,127}$"  # also a plain directory name: no '/', no '..'
 SHA256_PATTERN = "^[0-9a-f]{64}$"
@@ -67,11 +66,11 @@ MANIFEST_SCHEMA = {
         "pruning": {"enum": ["dense", "unstructured", "krp", "ikr"]},
         "refit": {"type": "boolean"},
         "stress": {"type": "boolean"},
-        "w_bits": _int(1, 8),
+        "w_bits": _int(*K.W_BITS_RANGE),
         "exp1_bits": _int(0, 4),
         "exp2_bits": _int(0, 4),
-        "a_bits": _int(4, 8),
-        "acc_bits": _int(2, 64),
+        "a_bits": _int(*K.A_BITS_RANGE),
+        "acc_bits": _int(*K.ACC_BITS_RANGE),
         "seed": _int(0, (1 << 63) - 1),
         "a_frac": _int(-64, 64),
         "out_frac": _int(-64, 64),
@@ -111,7 +110,7 @@ MANIFEST_SCHEMA = {
                 "required": ["bits", "signed", "order", "count"],
                 "additionalProperties": False,
                 "properties": {
-                    "bits": _int(1, 64),
+                    "bits": _int(1, 64),  # any field of a $readmemh file up to 64 bits
                     "signed": {"type": "boolean"},
                     "order": {"type": "string", "maxLength": 32},
                     "count": _int(0, MAX_COUNT),

@@ -1,5 +1,6 @@
 `default_nettype none
-// AXI4-Lite register block of the convolution engine (register map: docs/engine.md).
+// AXI4-Lite register block of the convolution engine (register map: spec/conv_engine.hjson,
+// rtl/conv_contract.vh; docs/engine.md).
 // One outstanding write and one outstanding read; ready is asserted in the cycle the
 // request is accepted (allowed by AXI: ready may depend on valid).
 module conv_axil_regs #(
@@ -50,17 +51,15 @@ module conv_axil_regs #(
     input  wire [31:0] cycles
 );
 
-localparam [5:0] REG_CTRL   = 6'h00;
-localparam [5:0] REG_STATUS = 6'h01;
-localparam [5:0] REG_H      = 6'h02;
-localparam [5:0] REG_W      = 6'h03;
-localparam [5:0] REG_CIN    = 6'h04;
-localparam [5:0] REG_COUT   = 6'h05;
-localparam [5:0] REG_MODE   = 6'h06;
-localparam [5:0] REG_CYCLES = 6'h07;
-localparam [5:0] REG_INFO   = 6'h08;
+`include "conv_contract.vh"
 
-localparam [31:0] INFO_VALUE = {ACC_BITS[7:0], W_BITS[7:0], PAR_OUT[7:0], PAR_IN[7:0]};
+// INFO = the build parameters at their contract positions
+localparam [31:0] INFO_PAR_IN   = {{(32-`CONV_INFO_PAR_IN_WIDTH){1'b0}}, PAR_IN[`CONV_INFO_PAR_IN_WIDTH-1:0]};
+localparam [31:0] INFO_PAR_OUT  = {{(32-`CONV_INFO_PAR_OUT_WIDTH){1'b0}}, PAR_OUT[`CONV_INFO_PAR_OUT_WIDTH-1:0]};
+localparam [31:0] INFO_W_BITS   = {{(32-`CONV_INFO_W_BITS_WIDTH){1'b0}}, W_BITS[`CONV_INFO_W_BITS_WIDTH-1:0]};
+localparam [31:0] INFO_ACC_BITS = {{(32-`CONV_INFO_ACC_BITS_WIDTH){1'b0}}, ACC_BITS[`CONV_INFO_ACC_BITS_WIDTH-1:0]};
+localparam [31:0] INFO_VALUE = (INFO_PAR_IN << `CONV_INFO_PAR_IN_LSB) | (INFO_PAR_OUT << `CONV_INFO_PAR_OUT_LSB) |
+                               (INFO_W_BITS << `CONV_INFO_W_BITS_LSB) | (INFO_ACC_BITS << `CONV_INFO_ACC_BITS_LSB);
 
 reg [31:0] h_reg, h_next;
 reg [31:0] w_reg, w_next;
@@ -75,8 +74,22 @@ reg [31:0] rdata_reg, rdata_next;
 // a write needs both address and data; a new one waits until the response is taken
 wire write_accept = s_axil_awvalid && s_axil_wvalid && !bvalid_reg;
 wire read_accept  = s_axil_arvalid && !rvalid_reg;
-wire [5:0] write_index = s_axil_awaddr[7:2];
-wire [5:0] read_index  = s_axil_araddr[7:2];
+// word-aligned addresses (the low two bits select a byte within the word)
+wire [7:0] write_index = {s_axil_awaddr[7:2], 2'b00};
+wire [7:0] read_index  = {s_axil_araddr[7:2], 2'b00};
+
+// STATUS: the engine's status inputs at their contract bit positions, the other bits 0
+reg [31:0] status_word;
+always @* begin
+    status_word = 32'd0;
+    status_word[`CONV_STATUS_BUSY_LSB]      = status_busy;
+    status_word[`CONV_STATUS_DONE_LSB]      = status_done;
+    status_word[`CONV_STATUS_CFG_ERR_LSB]   = status_cfg_err;
+    status_word[`CONV_STATUS_PENDING_LSB]   = status_pending;
+    status_word[`CONV_STATUS_FRAME_ERR_LSB] = status_frame_err;
+    status_word[`CONV_STATUS_LEVEL_ERR_LSB] = status_level_err;
+    status_word[`CONV_STATUS_INDEX_ERR_LSB] = status_index_err;
+end
 
 assign s_axil_awready = write_accept;
 assign s_axil_wready  = write_accept;
@@ -124,12 +137,12 @@ always @* begin
     if (write_accept) begin
         bvalid_next = 1'b1;
         case (write_index)
-            REG_CTRL: start_next = s_axil_wstrb[0] && s_axil_wdata[0];
-            REG_H:    h_next     = apply_strobes(h_reg, s_axil_wdata, s_axil_wstrb);
-            REG_W:    w_next     = apply_strobes(w_reg, s_axil_wdata, s_axil_wstrb);
-            REG_CIN:  cin_next   = apply_strobes(cin_reg, s_axil_wdata, s_axil_wstrb);
-            REG_COUT: cout_next  = apply_strobes(cout_reg, s_axil_wdata, s_axil_wstrb);
-            REG_MODE: mode_next  = s_axil_wstrb[0] ? s_axil_wdata[0] : mode_reg;
+            `CONV_REG_CTRL: start_next = s_axil_wstrb[0] && s_axil_wdata[0];
+            `CONV_REG_H:    h_next     = apply_strobes(h_reg, s_axil_wdata, s_axil_wstrb);
+            `CONV_REG_W:    w_next     = apply_strobes(w_reg, s_axil_wdata, s_axil_wstrb);
+            `CONV_REG_CIN:  cin_next   = apply_strobes(cin_reg, s_axil_wdata, s_axil_wstrb);
+            `CONV_REG_COUT: cout_next  = apply_strobes(cout_reg, s_axil_wdata, s_axil_wstrb);
+            `CONV_REG_MODE: mode_next  = s_axil_wstrb[0] ? s_axil_wdata[0] : mode_reg;
             default:  ; // read-only or unmapped: the write is acknowledged and ignored
         endcase
     end
@@ -137,16 +150,15 @@ always @* begin
     if (read_accept) begin
         rvalid_next = 1'b1;
         case (read_index)
-            REG_CTRL:   rdata_next = 32'd0;
-            REG_STATUS: rdata_next = {25'd0, status_index_err, status_level_err, status_frame_err, status_pending,
-                                      status_cfg_err, status_done, status_busy};
-            REG_H:      rdata_next = h_reg;
-            REG_W:      rdata_next = w_reg;
-            REG_CIN:    rdata_next = cin_reg;
-            REG_COUT:   rdata_next = cout_reg;
-            REG_MODE:   rdata_next = {31'd0, mode_reg};
-            REG_CYCLES: rdata_next = cycles;
-            REG_INFO:   rdata_next = INFO_VALUE;
+            `CONV_REG_CTRL:   rdata_next = 32'd0;
+            `CONV_REG_STATUS: rdata_next = status_word;
+            `CONV_REG_H:      rdata_next = h_reg;
+            `CONV_REG_W:      rdata_next = w_reg;
+            `CONV_REG_CIN:    rdata_next = cin_reg;
+            `CONV_REG_COUT:   rdata_next = cout_reg;
+            `CONV_REG_MODE:   rdata_next = {31'd0, mode_reg};
+            `CONV_REG_CYCLES: rdata_next = cycles;
+            `CONV_REG_INFO:   rdata_next = INFO_VALUE;
             default:    rdata_next = 32'd0;
         endcase
     end

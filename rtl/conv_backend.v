@@ -1,4 +1,5 @@
 `default_nettype none
+`include "conv_contract.vh"
 // Shared back end (docs/engine.md, "Back end"): the output stage of PAR_OUT channels built
 // from RQ_LANES requantizer lanes, time-shared. A pixel's PAR_OUT accumulator sums complete
 // at most once every TAPS cycles (TAPS steps per channel group, at least one group), so the
@@ -23,15 +24,15 @@ module conv_backend #(
     parameter ACC_BITS = 28,    // signed accumulator width
     parameter A_BITS   = 8,     // output width
     parameter OUT_W    = 28,    // stored lane width, max(ACC_BITS, A_BITS+1)
-    parameter TAPS     = 9,     // steps per channel group (a pixel takes >= TAPS cycles)
+    parameter TAPS     = `CONV_TAPS, // steps per channel group (a pixel takes >= TAPS cycles)
     parameter WGT_W    = 2048,  // parameter beat width
     parameter NPB      = 1      // parameter beats per tile
 ) (
     input  wire                     clk,
     input  wire                     rst,
 
-    // parameter beats of the tile being loaded (bias at [o*32 +: 32], shift at
-    // [PAR_OUT*32 + o*8 +: 8] of the parameter block)
+    // parameter beats of the tile being loaded (bias and shift of every channel at the head of
+    // the parameter block, docs/engine.md)
     input  wire [NPB-1:0]           param_wr,       // one-hot: parameter beat b accepted
     input  wire [WGT_W-1:0]         param_data,
     input  wire                     param_buf,      // buffer of the tile being loaded
@@ -63,8 +64,8 @@ localparam RQ_LANES  = rq_lanes(PAR_OUT, TAPS);
 localparam PASSES    = PAR_OUT / RQ_LANES;
 localparam PASS_W    = (PASSES > 1) ? $clog2(PASSES) : 1;
 localparam SHIFT_W   = 6;
-localparam ENTRY_W   = 32 + SHIFT_W;
-localparam STAGE_W   = PAR_OUT * 40;                    // bias and shift of every channel
+localparam ENTRY_W   = `CONV_PB_BIAS_BITS + SHIFT_W;
+localparam STAGE_W   = PAR_OUT * `CONV_PB_CHANNEL_BITS;  // bias and shift of every channel (parameter block)
 localparam NPB_STAGE = (STAGE_W + WGT_W - 1) / WGT_W;    // beats holding them
 localparam integer       PASSES_LAST_I = PASSES - 1;
 localparam [PASS_W-1:0]  PASSES_LAST   = PASSES_LAST_I[PASS_W-1:0];
@@ -118,16 +119,16 @@ end
 
 // the pass's words by an explicit one-hot select (a variable part-select with a stride that
 // is not a power of two would synthesize into a barrel shifter over the whole block)
-reg [RQ_LANES*40-1:0]       copy_entry;     // {shift, bias} per lane, as staged
+reg [RQ_LANES*`CONV_PB_CHANNEL_BITS-1:0] copy_entry;     // {shift, bias} per lane, as staged
 wire [RQ_LANES*ENTRY_W-1:0] copy_word;
 integer p;
 
 always @* begin
-    copy_entry = {(RQ_LANES*40){1'b0}};
+    copy_entry = {(RQ_LANES*`CONV_PB_CHANNEL_BITS){1'b0}};
     for (p = 0; p < PASSES; p = p + 1) begin
         if (copy_pass_reg == p[PASS_W-1:0]) begin
-            copy_entry = {stage_reg[PAR_OUT*32 + p*RQ_LANES*8 +: RQ_LANES*8],
-                          stage_reg[p*RQ_LANES*32 +: RQ_LANES*32]};
+            copy_entry = {stage_reg[PAR_OUT*`CONV_PB_BIAS_BITS + p*RQ_LANES*`CONV_PB_SHIFT_BITS +: RQ_LANES*`CONV_PB_SHIFT_BITS],
+                          stage_reg[p*RQ_LANES*`CONV_PB_BIAS_BITS +: RQ_LANES*`CONV_PB_BIAS_BITS]};
         end
     end
 end
@@ -135,9 +136,9 @@ end
 genvar l;
 generate
     for (l = 0; l < RQ_LANES; l = l + 1) begin : g_copy_lane
-        wire [31:0] bias  = copy_entry[l*32 +: 32];
-        wire [7:0]  shift = copy_entry[RQ_LANES*32 + l*8 +: 8];
-        wire [SHIFT_W-1:0] shift_clamped = (shift[7:6] != 2'd0) ? {SHIFT_W{1'b1}} : shift[SHIFT_W-1:0];
+        wire [`CONV_PB_BIAS_BITS-1:0]  bias  = copy_entry[l*`CONV_PB_BIAS_BITS +: `CONV_PB_BIAS_BITS];
+        wire [`CONV_PB_SHIFT_BITS-1:0] shift = copy_entry[RQ_LANES*`CONV_PB_BIAS_BITS + l*`CONV_PB_SHIFT_BITS +: `CONV_PB_SHIFT_BITS];
+        wire [SHIFT_W-1:0] shift_clamped = (shift[`CONV_PB_SHIFT_BITS-1:SHIFT_W] != 0) ? {SHIFT_W{1'b1}} : shift[SHIFT_W-1:0];
         assign copy_word[l*ENTRY_W +: ENTRY_W] = {shift_clamped, bias};
     end
 endgenerate

@@ -1,4 +1,5 @@
 `default_nettype none
+`include "conv_contract.vh"
 // 3x3 / stride 1 / pad 1 convolution engine (contract: docs/engine.md). The top of every
 // core: ARITH picks the product unit, FORMAT the weight format (the RTL twin of the HLS
 // kernel's product x format policies, hls/include/conv_product.h and conv_format.h).
@@ -70,7 +71,7 @@ module conv_engine #(
     output wire                         s_axis_wgt_tready,
     input  wire                         s_axis_wgt_tlast,
 
-    output wire [PAR_OUT*32-1:0]        m_axis_out_tdata,
+    output wire [PAR_OUT*`CONV_OUT_LANE_BITS-1:0] m_axis_out_tdata,
     output wire                         m_axis_out_tvalid,
     input  wire                         m_axis_out_tready,
     output wire                         m_axis_out_tlast,
@@ -91,7 +92,7 @@ function integer acc_bits;
     integer b;
     begin
         bound = {32'd0, cin};
-        bound = bound * 64'd9;
+        bound = bound * `CONV_TAPS;
         bound = bound * ((64'd1 << a_bits) - 64'd1);
         bound = bound * {32'd0, max_w};
         acc_bits = 1;
@@ -125,9 +126,10 @@ localparam CG_MAX     = CIN_MAX / PAR_IN;
 localparam T_MAX      = COUT_MAX / PAR_OUT;
 localparam WGT_W      = PAR_IN * PAR_OUT * W_BITS;
 localparam IDX_BEAT_W = HAS_IDX * PAR_IN * PAR_OUT * IDX_W;
-localparam LEVELS_LSB = PAR_OUT * 40;
-localparam TABLE_LSB  = PAR_OUT * 40 + 128;
-localparam PARAM_BITS = PAR_OUT * 40 + 128 + TABLE_BITS;
+// parameter block (docs/engine.md): PAR_OUT x {bias, shift}, the level descriptors, the IKR library
+localparam LEVELS_LSB = PAR_OUT * `CONV_PB_CHANNEL_BITS;
+localparam TABLE_LSB  = LEVELS_LSB + `CONV_PB_FIXED_BITS;
+localparam PARAM_BITS = TABLE_LSB + TABLE_BITS;
 localparam NPB        = (PARAM_BITS + WGT_W - 1) / WGT_W;
 // the parameter block bits the weight buffer stores: bias and shift go to the back end's
 // RAM, the level descriptors only matter to PLUT, the IKR library (last) to IKR
@@ -161,14 +163,14 @@ localparam FLAG_DELAY  = PROD_LAT + TREE_LEVELS;
 
 generate
     if (ARITH < 0 || ARITH > 2 || FORMAT < 0 || FORMAT > 2 ||
-        PAR_IN < 2 || (1 << LOG2_PAR_IN) != PAR_IN ||
-        PAR_OUT < 2 || (1 << LOG2_PAR_OUT) != PAR_OUT ||
-        A_BITS < 4 || A_BITS > 8 ||
+        PAR_IN < `CONV_PAR_IN_MIN || PAR_IN > `CONV_PAR_IN_MAX || (1 << LOG2_PAR_IN) != PAR_IN ||
+        PAR_OUT < `CONV_PAR_OUT_MIN || PAR_OUT > `CONV_PAR_OUT_MAX || (1 << LOG2_PAR_OUT) != PAR_OUT ||
+        A_BITS < `CONV_A_BITS_MIN || A_BITS > `CONV_A_BITS_MAX ||
         H_MAX < 1 || W_MAX < 1 ||
         CIN_MAX < PAR_IN || CIN_MAX % PAR_IN != 0 ||
         COUT_MAX < PAR_OUT || COUT_MAX % PAR_OUT != 0 ||
         FIFO_DEPTH < 4 || (1 << $clog2(FIFO_DEPTH)) != FIFO_DEPTH ||
-        ACC_BITS > 32) begin : g_bad_params
+        ACC_BITS > `CONV_OUT_LANE_BITS) begin : g_bad_params
         initial begin
             $display("ERROR: conv_engine: illegal parameters ARITH=%0d FORMAT=%0d PAR_IN=%0d PAR_OUT=%0d A_BITS=%0d CIN_MAX=%0d COUT_MAX=%0d ACC_BITS=%0d FIFO_DEPTH=%0d",
                      ARITH, FORMAT, PAR_IN, PAR_OUT, A_BITS, CIN_MAX, COUT_MAX, ACC_BITS, FIFO_DEPTH);
@@ -176,7 +178,8 @@ generate
         end
         conv_illegal_parameter u_stop_elaboration ();
     end
-    if (FORMAT == FORMAT_IKR && (IKR_K < 1 || IKR_K > 9 || IKR_P < 1 || IKR_P > 256 || IDX_W > W_BITS)) begin : g_bad_ikr
+    if (FORMAT == FORMAT_IKR && (IKR_K < `CONV_IKR_K_MIN || IKR_K > `CONV_IKR_K_MAX || IKR_P < `CONV_IKR_P_MIN ||
+                                 IKR_P > `CONV_IKR_P_MAX || IDX_W > W_BITS)) begin : g_bad_ikr
         initial begin
             $display("ERROR: conv_engine: IKR needs IKR_K in 1..9, IKR_P in 1..256 and pattern ids no wider than W_BITS, got %0d, %0d, %0d",
                      IKR_K, IKR_P, IDX_W);
@@ -184,14 +187,15 @@ generate
         end
         conv_illegal_parameter u_stop_elaboration ();
     end
-    if (ARITH == 0 && (W_BITS < 2 || W_BITS > 8 || MULT_PACK < 0 || MULT_PACK > 1)) begin : g_bad_mult
+    if (ARITH == 0 && (W_BITS < `CONV_MULT_W_BITS_MIN || W_BITS > `CONV_MULT_W_BITS_MAX || MULT_PACK < 0 || MULT_PACK > 1)) begin : g_bad_mult
         initial begin
             $display("ERROR: conv_engine: MULT needs W_BITS in 2..8, got %0d", W_BITS);
             $finish;
         end
         conv_illegal_parameter u_stop_elaboration ();
     end
-    if (ARITH == 1 && (EXP1_BITS < 1 || EXP1_BITS > 4 || EXP2_BITS < 0 || EXP2_BITS > 4 ||
+    if (ARITH == 1 && (EXP1_BITS < `CONV_EXP1_BITS_MIN || EXP1_BITS > `CONV_EXP1_BITS_MAX ||
+        EXP2_BITS < `CONV_EXP2_BITS_MIN || EXP2_BITS > `CONV_EXP2_BITS_MAX ||
         W_BITS != ((EXP2_BITS > 0) ? 2 + EXP1_BITS + EXP2_BITS : 1 + EXP1_BITS))) begin : g_bad_shift
         initial begin
             $display("ERROR: conv_engine: SHIFT needs W_BITS = 1+EXP1_BITS (+1+EXP2_BITS), got W_BITS=%0d EXP1_BITS=%0d EXP2_BITS=%0d",
@@ -200,7 +204,8 @@ generate
         end
         conv_illegal_parameter u_stop_elaboration ();
     end
-    if (ARITH == ARITH_PLUT && (W_BITS != 4 || LEVEL_EXP_MAX < 0 || LEVEL_EXP_MAX > 15)) begin : g_bad_plut
+    if (ARITH == ARITH_PLUT && (W_BITS != 4 || LEVEL_EXP_MAX < `CONV_LEVEL_EXP_MAX_MIN ||
+                               LEVEL_EXP_MAX > `CONV_LEVEL_EXP_MAX_MAX)) begin : g_bad_plut
         initial begin
             $display("ERROR: conv_engine: PLUT needs W_BITS = 4 and LEVEL_EXP_MAX in 0..15, got %0d, %0d",
                      W_BITS, LEVEL_EXP_MAX);
@@ -670,7 +675,8 @@ always @(posedge clk) begin
     s2_buf_reg       <= s1_buf_reg;
 end
 
-wire [16*8-1:0] levels = s2_buf_reg ? params1[LEVELS_LSB +: 128] : params0[LEVELS_LSB +: 128];
+wire [`CONV_PB_FIXED_BITS-1:0] levels = s2_buf_reg ? params1[LEVELS_LSB +: `CONV_PB_FIXED_BITS]
+                                                  : params0[LEVELS_LSB +: `CONV_PB_FIXED_BITS];
 wire [PAR_OUT*N_LEAVES*LEAF_W-1:0] leaves;
 wire prod_err;
 
@@ -778,7 +784,7 @@ end
 // bias and shift go to the back end's RAM as the parameter beats arrive; the parameter
 // blocks keep only the level descriptors and the IKR library (their bias/shift bits are
 // unread, so synthesis drops those registers)
-wire unused_param_bias = &{1'b0, params0[0 +: PAR_OUT*40], params1[0 +: PAR_OUT*40]};
+wire unused_param_bias = &{1'b0, params0[0 +: LEVELS_LSB], params1[0 +: LEVELS_LSB]};
 wire [PAR_OUT*OUT_W-1:0] push_data;
 wire                     push_tile_last;
 
@@ -835,10 +841,10 @@ conv_out_fifo #(
 generate
     for (o = 0; o < PAR_OUT; o = o + 1) begin : g_out_lane
         wire [OUT_W-1:0] lane = fifo_data[o*OUT_W +: OUT_W];
-        if (OUT_W < 32) begin : g_extend
-            assign m_axis_out_tdata[o*32 +: 32] = {{(32-OUT_W){lane[OUT_W-1]}}, lane};
+        if (OUT_W < `CONV_OUT_LANE_BITS) begin : g_extend
+            assign m_axis_out_tdata[o*`CONV_OUT_LANE_BITS +: `CONV_OUT_LANE_BITS] = {{(`CONV_OUT_LANE_BITS-OUT_W){lane[OUT_W-1]}}, lane};
         end else begin : g_full
-            assign m_axis_out_tdata[o*32 +: 32] = lane;
+            assign m_axis_out_tdata[o*`CONV_OUT_LANE_BITS +: `CONV_OUT_LANE_BITS] = lane;
         end
     end
 endgenerate

@@ -36,7 +36,8 @@ generate
     if (FORMAT < 0 || FORMAT > 2 || IDX_W != fmt_idx_bits(FORMAT, IKR_P) ||
         SEL_W != fmt_sel_w(FORMAT, IKR_K) ||
         TABLE_W != ((FORMAT == 2) ? fmt_table_bits(FORMAT, IKR_P) : 1) ||
-        (FORMAT == 2 && (IKR_K < 1 || IKR_K > 9 || IKR_P < 1 || IKR_P > 256))) begin : g_bad_params
+        (FORMAT == 2 && (IKR_K < `CONV_IKR_K_MIN || IKR_K > `CONV_IKR_K_MAX ||
+                         IKR_P < `CONV_IKR_P_MIN || IKR_P > `CONV_IKR_P_MAX))) begin : g_bad_params
         initial begin
             $display("ERROR: conv_lane_index: illegal FORMAT=%0d IKR_K=%0d IKR_P=%0d IDX_W=%0d SEL_W=%0d",
                      FORMAT, IKR_K, IKR_P, IDX_W, SEL_W);
@@ -78,8 +79,8 @@ generate
             for (p = 0; p < IKR_P; p = p + 1) begin
                 n = 0;
                 offset[p*SEL_W +: SEL_W] = {SEL_W{1'b0}};
-                for (q = 0; q < 9; q = q + 1) begin
-                    if (table_bits[p*9 + q]) begin
+                for (q = 0; q < `CONV_TAPS; q = q + 1) begin
+                    if (table_bits[p*`CONV_PB_PATTERN_BITS + q]) begin
                         if (n == {{(32-TAP_W){1'b0}}, tap}) begin
                             offset[p*SEL_W +: SEL_W] = q[SEL_W-1:0] - tap[SEL_W-1:0];
                         end

@@ -1,10 +1,13 @@
-// Facts of the product units and weight formats, written once (docs/engine.md).
+// Facts of the product units and weight formats, written once (docs/engine.md); the contract's
+// constants (taps, index and pattern widths) come from the generated conv_contract.vh.
 // `include this inside a module body: each is a constant function, so localparams and
 // generate conditions of the engine, the units and their checks all read the same source.
 //
 // ARITH  0 = MULT (int codes, a*w), 1 = SHIFT (pot / apot codes, shift-add),
 //        2 = PLUT (ios codebook: product bank per candidate, lanes index it)
 // FORMAT 0 = dense (9 taps), 1 = KRP (one kept row: 3 taps), 2 = IKR (K kept of 9: K taps)
+
+`include "conv_contract.vh"
 
 // ------------------------------------------------------------------ product units
 
@@ -86,7 +89,7 @@ endfunction
 function integer fmt_taps;
     input integer format, ikr_k;
     begin
-        fmt_taps = (format == 0) ? 9 : (format == 1) ? 3 : ikr_k;
+        fmt_taps = (format == 0) ? `CONV_FORMAT_DENSE_TAPS : (format == 1) ? `CONV_FORMAT_KRP_TAPS : ikr_k;
     end
 endfunction
 
@@ -96,7 +99,7 @@ endfunction
 function integer fmt_ncand;
     input integer format, ikr_k;
     begin
-        fmt_ncand = (format == 0) ? 1 : (format == 1) ? 3 : 10 - ikr_k;
+        fmt_ncand = (format == 0) ? 1 : (format == 1) ? `CONV_KERNEL_ROWS : `CONV_TAPS + 1 - ikr_k;
     end
 endfunction
 
@@ -120,7 +123,7 @@ endfunction
 function integer fmt_idx_bits;
     input integer format, ikr_p;
     begin
-        fmt_idx_bits = (format == 1) ? 2 : (format == 2 && ikr_p > 2) ? $clog2(ikr_p) : 1;
+        fmt_idx_bits = (format == 1) ? `CONV_FORMAT_KRP_INDEX_BITS : (format == 2 && ikr_p > 2) ? $clog2(ikr_p) : 1;
     end
 endfunction
 
@@ -128,6 +131,6 @@ endfunction
 function integer fmt_table_bits;
     input integer format, ikr_p;
     begin
-        fmt_table_bits = (format == 2) ? ikr_p * 9 : 0;
+        fmt_table_bits = (format == 2) ? ikr_p * `CONV_PB_PATTERN_BITS : 0;
     end
 endfunction

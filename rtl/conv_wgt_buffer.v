@@ -1,4 +1,5 @@
 `default_nettype none
+`include "conv_contract.vh"
 // Double-buffered weight and parameter store. Tile t loads into buffer t%2: NPB
 // parameter beats into a register block (bias, shift, level descriptors, IKR pattern
 // library), then per channel group cg (pruned formats) one index beat into the index RAM
@@ -9,7 +10,7 @@
 module conv_wgt_buffer #(
     parameter WGT_W      = 2048,                // weight beat width (PAR_IN*PAR_OUT*W_BITS)
     parameter IDX_BEAT_W = 1,                   // meaningful bits of an index beat (0: none)
-    parameter TAPS       = 9,                   // weight beats per channel group
+    parameter TAPS       = `CONV_TAPS,          // weight beats per channel group
     parameter CG_MAX     = 16,                  // max channel groups
     parameter NPB        = 1,                   // parameter beats per tile
     parameter PARAM_BITS = 768,                 // meaningful bits of the parameter block
@@ -191,7 +192,7 @@ generate
         wire unused_idx_read = &{1'b0, idx_rd_en, idx_rd_addr, idx_addr_reg};
         assign idx_rd_data = 1'b0;
     end
-    if (IDX_BEAT_W > WGT_W || TAPS < 1 || TAPS > 9 || KEEP_LSB < 0 || KEEP_LSB > PARAM_BITS) begin : g_bad_params
+    if (IDX_BEAT_W > WGT_W || TAPS < 1 || TAPS > `CONV_TAPS || KEEP_LSB < 0 || KEEP_LSB > PARAM_BITS) begin : g_bad_params
         initial begin
             $display("ERROR: conv_wgt_buffer: IDX_BEAT_W=%0d > WGT_W=%0d or TAPS=%0d", IDX_BEAT_W, WGT_W, TAPS);
             $finish;

@@ -31,7 +31,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
-from pymodel import registry  # noqa: E402
+from pymodel import contract, registry  # noqa: E402
 
 HLS = Path(os.environ.get("CONV_HLS_DIR", REPO / "hls"))  # a scratch copy, e.g. to prove the tests bite
 BUILD_ROOT = REPO / "build" / "hls" / "csim"
@@ -232,8 +232,9 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _a_bits(text: str) -> int:
-    if not text.isdigit() or not 4 <= int(text) <= 8:
-        raise argparse.ArgumentTypeError(f"--a-bits {text!r}: the kernels support A_BITS 4..8")
+    lo, hi = contract.A_BITS_RANGE
+    if not text.isdigit() or not lo <= int(text) <= hi:
+        raise argparse.ArgumentTypeError(f"--a-bits {text!r}: the kernels support A_BITS {lo}..{hi}")
     return int(text)
 
 
@@ -244,7 +245,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--kernel", choices=KERNELS, help="build and run one kernel's testbench on DIRS")
     ap.add_argument("--format", choices=FORMATS, default="dense", help="weight format (default dense)")
     ap.add_argument("--scheme", choices=SCHEME_KERNEL, help="scheme tag of the sets (default: the kernel's)")
-    ap.add_argument("--a-bits", type=_a_bits, default=8, help="activation bits of the build, 4..8")
+    ap.add_argument("--a-bits", type=_a_bits, default=8, help="activation bits of the build")
     ap.add_argument("--define", action="append", default=[], metavar="NAME=VALUE", help="extra CONV_* macro")
     ap.add_argument("--modes", default="0,1", help="output modes to run: 0, 1 or 0,1 (default)")
     ap.add_argument("--vectors", type=Path, default=VECTORS,

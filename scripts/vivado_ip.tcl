@@ -144,8 +144,9 @@ puts "vivado_ip.tcl: $vlnv ($target, $part) generics {$generics} -> $out_dir"
 set sources [lsort [glob -nocomplain [file join $repo_dir rtl *.v]]]
 if {![llength $sources]} { die "no RTL sources in [file join $repo_dir rtl]" }
 step create_project create_project -force -part $part ${name}_pkg [file join $out_dir pkg]
-step add_files add_files -norecurse [concat $sources [list [file join $repo_dir rtl conv_prod_info.vh]]]
-step set_property set_property file_type {Verilog Header} [get_files conv_prod_info.vh]
+set headers [lsort [glob -nocomplain [file join $repo_dir rtl *.vh]]]
+step add_files add_files -norecurse [concat $sources $headers]
+foreach h $headers { step set_property set_property file_type {Verilog Header} [get_files [file tail $h]] }
 step set_property set_property top conv_engine [current_fileset]
 step update_compile_order update_compile_order -fileset sources_1
 step ipx::package_project ipx::package_project -root_dir $ip_dir -vendor $vendor -library cnn \

@@ -45,7 +45,8 @@ def cpp_reader() -> Path:
     """hls/tb/vector_check.cpp built with g++ (cached by a hash of the sources)."""
     if not shutil.which("g++"):
         pytest.skip("g++ not found: the C++ vector reader cannot be built")
-    sources = [CHECK_SRC, *sorted((REPO / "hls" / "tb").glob("*.h"))]  # vector_io.h and its parts
+    sources = [CHECK_SRC, *sorted((REPO / "hls" / "tb").glob("*.h")),  # vector_io.h and its parts
+               REPO / "hls" / "include" / "conv_contract.h"]
     digest = hashlib.sha256(b"".join(p.read_bytes() for p in sources)).hexdigest()[:16]
     out = REPO / "build" / "tests" / f"vector_check-{digest}"
     if not out.is_file():

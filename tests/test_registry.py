@@ -94,7 +94,7 @@ def _first_core(data: dict) -> dict:
 
 
 BAD_REGISTRIES = [
-    (lambda d: d.pop("formats"), "'formats' is a required property"),
+    (lambda d: d.pop("format_parameters"), "'format_parameters' is a required property"),
     (lambda d: _first_core(d).pop("scheme"), "'scheme' is a required property"),
     (lambda d: _first_core(d).update(name="Mult_Int8"), "cores/0/name"),
     (lambda d: _first_core(d).update(extra=1), "cores/0: Additional properties"),
@@ -108,7 +108,10 @@ BAD_REGISTRIES = [
     (lambda d: d["cores"].append(dict(d["cores"][0])), "'mult-int8' is listed twice"),
     (lambda d: d["cores"][1].update(hls_default=True),
      "'mult' needs exactly one core with hls_default (has 2)"),
-    (lambda d: d["formats"]["krp"].update(id=0), "two formats share an id"),
+    (lambda d: d["arithmetics"]["shift"].update(id=0), "two arithmetics share an id"),
+    (lambda d: d["format_parameters"].update(sparse={}), "'sparse' is not a weight format of the contract"),
+    (lambda d: d["format_parameters"]["ikr"].update(IKR_K=10), "ikr IKR_K=10 is outside the contract's 1..9"),
+    (lambda d: d["format_parameters"]["ikr"].pop("IKR_P"), "ikr needs IKR_K and IKR_P"),
 ]
 
 

@@ -26,11 +26,11 @@
 
 namespace conv {
 
-// status bits (docs/hls.md)
-static const int status_config = 0;  // a dimension 0 or above its maximum, or mode 0 with ACC_BITS > 32
-static const int status_framing = 1; // `last` misplaced on s_axis_act / s_axis_wgt
-static const int status_levels = 2;  // a level exponent above LEVEL_EXP_MAX (product LUT)
-static const int status_index = 3;   // KRP row 3, IKR pattern id >= P, or an IKR mask without K positions
+// status bits (the contract, conv_contract.h; docs/hls.md)
+static const int status_config = contract::HLS_STATUS_CONFIG_LSB;    // a dimension 0 or too large, or mode 0 with ACC_BITS > 32
+static const int status_framing = contract::HLS_STATUS_FRAMING_LSB;  // `last` misplaced on s_axis_act / s_axis_wgt
+static const int status_levels = contract::HLS_STATUS_LEVELS_LSB;    // a level exponent above LEVEL_EXP_MAX (product LUT)
+static const int status_index = contract::HLS_STATUS_INDEX_LSB;      // KRP row 3, IKR id >= P, or an IKR mask without K positions
 
 // Output stage (docs/engine.md): s = acc + bias; r = max(s, 0); round half up by `shift`;
 // saturate to A_BITS. Exact for every 8-bit shift.
@@ -84,10 +84,11 @@ struct engine {
     static const int NSEL = FORMAT::nsel;
     static const int BPC = TAPS + (FORMAT::has_idx ? 1 : 0);  // weight beats per channel group
     // accumulator: the worst case of any code set, 9 taps (the bound the golden vectors use)
-    static const int ACC_BITS = sum_bits(9ULL * CFG::cin_max, CFG::a_bits, PRODUCT::max_w);
+    static const int ACC_BITS = sum_bits((unsigned long long)contract::TAPS * CFG::cin_max, CFG::a_bits, PRODUCT::max_w);
     static const int SUM_BITS = sum_bits(PI, CFG::a_bits, PRODUCT::max_w);  // one step's PAR_IN products
-    static const int LEVELS_OFF = PO * 40;
-    static const int TABLE_OFF = PO * 40 + 128;
+    // parameter block (the contract): PO x {bias, shift}, the level descriptors, the format's table
+    static const int LEVELS_OFF = PO * contract::PB_CHANNEL_BITS;
+    static const int TABLE_OFF = LEVELS_OFF + contract::PB_FIXED_BITS;
     static const int PARAM_BITS = TABLE_OFF + FORMAT::param_bits;
     static const int NPB = (PARAM_BITS + CFG::wgt_w - 1) / CFG::wgt_w;  // parameter beats per tile
     static_assert(FORMAT::idx_bits <= CFG::w_bits || !FORMAT::has_idx,
@@ -134,7 +135,7 @@ void conv3x3(hls::stream<typename engine<CFG, PRODUCT, FORMAT>::act_beat_t> &s_a
 
     ap_uint<8> st = 0;
     if (h == 0 || h > CFG::h_max || w == 0 || w > CFG::w_max || cin == 0 || cin > CFG::cin_max ||
-        cout == 0 || cout > CFG::cout_max || (mode == 0 && E::ACC_BITS > 32)) {
+        cout == 0 || cout > CFG::cout_max || (mode == 0 && E::ACC_BITS > contract::OUT_LANE_BITS)) {
         st[status_config] = 1;
         status = st;
         return;
@@ -167,7 +168,7 @@ void conv3x3(hls::stream<typename engine<CFG, PRODUCT, FORMAT>::act_beat_t> &s_a
     static lb_distance_check<CFG::w_max, CFG::cg_max> lb_check;
 #endif
 
-    ap_int<32> bias[PO];
+    ap_int<contract::PB_BIAS_BITS> bias[PO];
     ap_uint<8> shift[PO];
 #pragma HLS ARRAY_PARTITION variable = bias complete
 #pragma HLS ARRAY_PARTITION variable = shift complete
@@ -189,14 +190,16 @@ TILES:
             pblk(b * CFG::wgt_w + CFG::wgt_w - 1, b * CFG::wgt_w) = beat.data;
             if (beat.last) st[status_framing] = 1;  // weight beats always follow
         }
+        const int BB = contract::PB_BIAS_BITS, SB = contract::PB_SHIFT_BITS;
         for (int o = 0; o < PO; ++o) {
 #pragma HLS UNROLL
-            bias[o] = pblk(o * 32 + 31, o * 32);
-            shift[o] = pblk(PO * 32 + o * 8 + 7, PO * 32 + o * 8);
+            bias[o] = pblk(o * BB + BB - 1, o * BB);
+            shift[o] = pblk(PO * BB + o * SB + SB - 1, PO * BB + o * SB);
         }
         for (int j = 0; j < n_levels; ++j) {
 #pragma HLS UNROLL
-            levels.set(j, pblk(E::LEVELS_OFF + j * 8 + 7, E::LEVELS_OFF + j * 8));
+            const int LB = contract::PB_LEVEL_BITS;
+            levels.set(j, pblk(E::LEVELS_OFF + j * LB + LB - 1, E::LEVELS_OFF + j * LB));
         }
         if (!PRODUCT::levels_ok(levels)) st[status_levels] = 1;
         if (!FORMAT::load_table(pblk, E::TABLE_OFF, table)) st[status_index] = 1;
@@ -258,7 +261,7 @@ TILES:
         // into the window cache; every other (x, cg) takes TAPS cycles. Each step reads every
         // memory at most once: the four line-buffer banks once each at (x+1, cg), wbuf and ibuf
         // once; the window cache and the window are registers (docs/hls.md, "II = 1").
-        act_t win[9][PI];  // the current window, position ky*3+kx
+        act_t win[contract::TAPS][PI];  // the current window, position ky*3+kx
 #pragma HLS ARRAY_PARTITION variable = win complete dim = 0
         acc_t acc[PO];
 #pragma HLS ARRAY_PARTITION variable = acc complete
@@ -359,12 +362,12 @@ TILES:
                 if (t == TAPS - 1 && cg == cg_n - 1) {
                     ap_uint<CFG::out_w> data = 0;
                     for (int o = 0; o < PO; ++o) {
-                        ap_uint<32> lane = 0;
+                        ap_uint<CFG::out_lane> lane = 0;
                         if (ot * PO + o < int(cout)) {
                             if (mode) lane = requantize<E::ACC_BITS, CFG::a_bits>(acc[o], bias[o], shift[o]);
-                            else lane = ap_int<32>(acc[o]);  // ACC_BITS <= 32 (checked above)
+                            else lane = ap_int<CFG::out_lane>(acc[o]);  // ACC_BITS <= 32 (checked above)
                         }
-                        data(o * 32 + 31, o * 32) = lane;
+                        data(o * CFG::out_lane + CFG::out_lane - 1, o * CFG::out_lane) = lane;
                     }
                     m_axis_out.write(axis_beat<CFG::out_w>(data, y == H - 1 && x == W - 1));
                 }

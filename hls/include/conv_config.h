@@ -15,6 +15,7 @@
 #error "AP_INT_MAX_W above 4096: Vitis HLS caps ap_int/ap_uint at 4096 bits"
 #endif
 #include "ap_int.h"
+#include "conv_contract.h"  // the hardware contract (generated from spec/conv_engine.hjson)
 
 #ifndef CONV_FORMAT
 #define CONV_FORMAT 0  // 0 dense, 1 KRP (one kept row per kernel), 2 IKR (pattern library)
@@ -93,14 +94,17 @@ struct cfg_base {
     static const int ot_max = (COUT_MAX_ + PAR_OUT_ - 1) / PAR_OUT_; // output tiles per layer
     static const int act_w = PAR_IN_ * A_BITS_;                      // s_axis_act data width
     static const int wgt_w = PAR_IN_ * PAR_OUT_ * W_BITS_;           // s_axis_wgt data width
-    static const int out_lane = 32;
-    static const int out_w = PAR_OUT_ * 32;                          // m_axis_out data width
+    static const int out_lane = contract::OUT_LANE_BITS;
+    static const int out_w = PAR_OUT_ * out_lane;                    // m_axis_out data width
 
     static_assert(PAR_IN_ >= 1 && PAR_OUT_ >= 1, "PAR_IN and PAR_OUT must be >= 1");
-    static_assert(A_BITS_ >= 4 && A_BITS_ <= 8, "A_BITS must be 4..8");
-    static_assert(W_BITS_ >= 1 && W_BITS_ <= 8, "W_BITS must be 1..8");
-    static_assert(H_MAX_ >= 1 && H_MAX_ <= 65535 && W_MAX_ >= 1 && W_MAX_ <= 65535, "H_MAX/W_MAX: 1..65535");
-    static_assert(CIN_MAX_ >= 1 && CIN_MAX_ <= 65535 && COUT_MAX_ >= 1 && COUT_MAX_ <= 65535,
+    static_assert(A_BITS_ >= contract::A_BITS_MIN && A_BITS_ <= contract::A_BITS_MAX, "A_BITS must be 4..8 (contract)");
+    static_assert(W_BITS_ >= contract::W_BITS_MIN && W_BITS_ <= contract::W_BITS_MAX, "W_BITS must be 1..8 (contract)");
+    static_assert(H_MAX_ >= contract::DIM_MIN && H_MAX_ <= contract::DIM_MAX && W_MAX_ >= contract::DIM_MIN &&
+                      W_MAX_ <= contract::DIM_MAX,
+                  "H_MAX/W_MAX: 1..65535");
+    static_assert(CIN_MAX_ >= contract::DIM_MIN && CIN_MAX_ <= contract::DIM_MAX && COUT_MAX_ >= contract::DIM_MIN &&
+                      COUT_MAX_ <= contract::DIM_MAX,
                   "CIN_MAX/COUT_MAX: 1..65535");
 };
 

@@ -23,8 +23,8 @@ struct no_table {
 };
 
 struct format_dense {
-    static const int id = 0;
-    static const int taps = 9;
+    static const int id = contract::FORMAT_DENSE;
+    static const int taps = contract::FORMAT_DENSE_TAPS;
     static const int nsel = 1;
     static const bool has_idx = false;
     static const int idx_bits = 1;  // unused; keeps ap_uint<idx_bits> legal
@@ -38,11 +38,11 @@ struct format_dense {
 };
 
 struct format_krp {
-    static const int id = 1;
-    static const int taps = 3;
-    static const int nsel = 3;
+    static const int id = contract::FORMAT_KRP;
+    static const int taps = contract::FORMAT_KRP_TAPS;
+    static const int nsel = contract::KERNEL_ROWS;
     static const bool has_idx = true;
-    static const int idx_bits = 2;
+    static const int idx_bits = contract::FORMAT_KRP_INDEX_BITS;
     static const int param_bits = 0;
     typedef no_table table_t;
     static int cand(int t, int c) { return c * 3 + t; }  // row c, column t
@@ -54,14 +54,14 @@ struct format_krp {
 
 template <int K, int P>
 struct format_ikr {
-    static_assert(K >= 1 && K <= 9, "IKR_K (kept weights per kernel) must be 1..9");
-    static_assert(P >= 1 && P <= 256, "IKR_P (patterns in the library) must be 1..256");
-    static const int id = 2;
+    static_assert(K >= contract::IKR_K_MIN && K <= contract::IKR_K_MAX, "IKR_K (kept weights per kernel) must be 1..9");
+    static_assert(P >= contract::IKR_P_MIN && P <= contract::IKR_P_MAX, "IKR_P (patterns in the library) must be 1..256");
+    static const int id = contract::FORMAT_IKR;
     static const int taps = K;
-    static const int nsel = 9;
+    static const int nsel = contract::TAPS;
     static const bool has_idx = true;
     static const int idx_bits = clog2(P) > 0 ? clog2(P) : 1;
-    static const int param_bits = P * 9;  // the library, one 9-bit mask per pattern
+    static const int param_bits = P * contract::PB_PATTERN_BITS;  // the library, one 9-bit mask per pattern
     // pos[p][j]: window position of the j-th kept weight of pattern p (ascending ky*3+kx)
     struct table_t {
         ap_uint<4> pos[P][K];
@@ -78,9 +78,10 @@ struct format_ikr {
         bool ok = true;
     PATTERNS:
         for (int p = 0; p < P; ++p) {
-            ap_uint<9> mask = params(offset + p * 9 + 8, offset + p * 9);
+            const int MB = contract::PB_PATTERN_BITS;
+            ap_uint<MB> mask = params(offset + p * MB + MB - 1, offset + p * MB);
             int n = 0;
-            for (int q = 0; q < 9; ++q) {
+            for (int q = 0; q < contract::TAPS; ++q) {
                 if (mask[q]) {
                     if (n < K) tab.pos[p][n] = q;
                     ++n;

@@ -22,7 +22,7 @@
 
 namespace conv {
 
-static const int n_levels = 16;
+static const int n_levels = contract::PB_LEVELS;  // level descriptors in the parameter block
 
 // The 16 level descriptors {neg, mant[2:0], exp[3:0]} of the product-LUT scheme; sent in every
 // tile's parameter block, ignored by the other policies.

@@ -12,6 +12,12 @@
 
 typedef tb::Host<conv_plut_engine> host;
 
+// the status bits of the contract (conv_contract.h, generated from spec/conv_engine.hjson)
+static const unsigned CONFIG = 1u << conv::contract::HLS_STATUS_CONFIG_LSB;
+static const unsigned FRAMING = 1u << conv::contract::HLS_STATUS_FRAMING_LSB;
+static const unsigned LEVELS = 1u << conv::contract::HLS_STATUS_LEVELS_LSB;
+static const unsigned INDEX = 1u << conv::contract::HLS_STATUS_INDEX_LSB;
+
 static int failures = 0;
 
 static void check(bool ok, const char *what) {
@@ -25,10 +31,10 @@ static vio::VectorSet tiny() {
     v.pruning = "krp";
     v.cin = 3, v.cout = 2, v.h = 2, v.w = 3, v.a_bits = CONV_A_BITS, v.w_bits = 4, v.acc_bits = 20;
     v.act.assign(size_t(v.cin) * v.h * v.w, 7);
-    v.wcode.assign(size_t(v.cout) * v.cin * 9, 1);
+    v.wcode.assign(size_t(v.cout) * v.cin * conv::contract::TAPS, 1);
     v.bias.assign(v.cout, 0);
     v.shift.assign(v.cout, 0);
-    v.level_desc.assign(16, 0x10);  // level +1
+    v.level_desc.assign(conv::contract::PB_LEVELS, 0x10);  // level +1
     v.row_idx.assign(size_t(v.cout) * v.cin, 1);
     return v;
 }
@@ -65,9 +71,9 @@ int main() {
     check(st == 0 && left == 0 && outputs == size_t(v.h * v.w), "a clean layer: status 0, streams consumed");
 
     st = run(v, 0, 1, none, &left, &outputs);
-    check(st == 1 && outputs == 0 && left > 0, "h = 0: config error (bit0), nothing read or written");
+    check(st == CONFIG && outputs == 0 && left > 0, "h = 0: config error, nothing read or written");
     st = run(v, CONV_H_MAX + 1, 1, none, &left, &outputs);
-    check(st == 1 && outputs == 0, "h > H_MAX: config error (bit0)");
+    check(st == CONFIG && outputs == 0, "h > H_MAX: config error");
 
     // drop `last` from the final activation beat
     st = run(v, v.h, 1, [](hls::stream<host::act_beat_t> &a, hls::stream<host::wgt_beat_t> &) {
@@ -76,7 +82,7 @@ int main() {
         beats.back().last = 0;
         for (auto &b : beats) a.write(b);
     });
-    check(st == 2, "activation map without last: framing error (bit1)");
+    check(st == FRAMING, "activation map without last: framing error");
 
     // `last` on the first weight beat (a parameter beat)
     st = run(v, v.h, 1, [](hls::stream<host::act_beat_t> &, hls::stream<host::wgt_beat_t> &w) {
@@ -85,17 +91,17 @@ int main() {
         beats.front().last = 1;
         for (auto &b : beats) w.write(b);
     });
-    check(st == 2, "last on a parameter beat: framing error (bit1)");
+    check(st == FRAMING, "last on a parameter beat: framing error");
 
     if (CONV_LEVEL_EXP_MAX < 15) {
         vio::VectorSet lv = v;
         lv.level_desc[5] = 0x10 | (CONV_LEVEL_EXP_MAX + 1);
         st = run(lv, lv.h, 1, none);
-        check(st == 4, "level exponent > LEVEL_EXP_MAX: level error (bit2)");
+        check(st == LEVELS, "level exponent > LEVEL_EXP_MAX: level error");
     }
-    if (conv_plut_engine::ACC_BITS > 32) {  // e.g. LEVEL_EXP_MAX = 15
+    if (conv_plut_engine::ACC_BITS > conv::contract::OUT_LANE_BITS) {  // e.g. LEVEL_EXP_MAX = 15
         st = run(v, v.h, 0, none, &left, &outputs);
-        check(st == 1 && outputs == 0, "mode 0 with ACC_BITS > 32: config error (bit0)");
+        check(st == CONFIG && outputs == 0, "mode 0 with ACC_BITS > 32: config error");
     } else {
         st = run(v, v.h, 0, none);
         check(st == 0, "mode 0 with ACC_BITS <= 32: runs");
@@ -104,7 +110,7 @@ int main() {
     vio::VectorSet rv = v;
     rv.row_idx[1] = 3;
     st = run(rv, rv.h, 1, none);
-    check(st == 8, "KRP row index 3: index error (bit3)");
+    check(st == INDEX, "KRP row index 3: index error");
 
     std::printf("%s: %d failure(s)\n", failures ? "FAIL" : "PASS", failures);
     return failures ? 1 : 0;

@@ -80,7 +80,7 @@ struct Host {
 
     // Window position (ky*3+kx) of the j-th kept weight of an IKR mask.
     static int kept_pos(uint16_t mask, int j) {
-        for (int q = 0; q < 9; ++q)
+        for (int q = 0; q < conv::contract::TAPS; ++q)
             if ((mask >> q) & 1 && j-- == 0) return q;
         return 0;
     }
@@ -89,15 +89,18 @@ struct Host {
     static void push_weights(const vio::VectorSet &v, int ot, hls::stream<wgt_beat_t> &s) {
         const int cg_n = (v.cin + PI - 1) / PI;
         ap_uint<E::NPB * CFG::wgt_w> p = 0;
+        // the parameter block's field widths (the contract, conv_contract.h)
+        const int BB = conv::contract::PB_BIAS_BITS, SB = conv::contract::PB_SHIFT_BITS;
+        const int LB = conv::contract::PB_LEVEL_BITS, MB = conv::contract::PB_PATTERN_BITS;
         for (int o = 0; o < PO; ++o) {
             const int co = ot * PO + o;
             if (co >= v.cout) continue;
-            p(o * 32 + 31, o * 32) = ap_int<32>(v.bias[co]);
-            p(PO * 32 + o * 8 + 7, PO * 32 + o * 8) = v.shift[co];
+            p(o * BB + BB - 1, o * BB) = ap_int<BB>(v.bias[co]);
+            p(PO * BB + o * SB + SB - 1, PO * BB + o * SB) = v.shift[co];
         }
-        for (int j = 0; j < conv::n_levels; ++j) p(E::LEVELS_OFF + j * 8 + 7, E::LEVELS_OFF + j * 8) = v.level_desc[j];
+        for (int j = 0; j < conv::n_levels; ++j) p(E::LEVELS_OFF + j * LB + LB - 1, E::LEVELS_OFF + j * LB) = v.level_desc[j];
         for (size_t q = 0; FORMAT::id == 2 && q < v.patterns.size(); ++q)
-            p(E::TABLE_OFF + int(q) * 9 + 8, E::TABLE_OFF + int(q) * 9) = v.patterns[q];
+            p(E::TABLE_OFF + int(q) * MB + MB - 1, E::TABLE_OFF + int(q) * MB) = v.patterns[q];
         for (int b = 0; b < E::NPB; ++b)
             s.write(conv::axis_beat<CFG::wgt_w>(p(b * CFG::wgt_w + CFG::wgt_w - 1, b * CFG::wgt_w), false));
 
@@ -181,8 +184,9 @@ struct Host {
                          std::to_string(int(b.last)));
                 for (int o = 0; o < PO; ++o) {
                     const int co = ot * PO + o;
-                    const ap_uint<32> lane = b.data(o * 32 + 31, o * 32);
-                    const long long got = mode ? (long long)lane.to_uint64() : (long long)ap_int<32>(lane).to_int64();
+                    const int L = CFG::out_lane;
+                    const ap_uint<L> lane = b.data(o * L + L - 1, o * L);
+                    const long long got = mode ? (long long)lane.to_uint64() : (long long)ap_int<L>(lane).to_int64();
                     long long want = 0;
                     if (co < v.cout) {
                         ++r.checked;

@@ -29,6 +29,7 @@
 #include <utility>
 #include <vector>
 
+#include "../include/conv_contract.h"  // hex widths, orders, signedness: the contract
 #include "vio_base.h"
 #include "vio_json.h"
 #include "vio_npz.h"
@@ -88,8 +89,14 @@ struct VectorSet {
     bool acc_fits_32() const { return acc_bits <= 32; }
 };
 
-static const char *const kHexNames[] = {"act.hex", "wcode.hex", "bias.hex", "shift.hex", "levels.hex", "lut.hex",
-                                        "acc.hex", "out.hex", "rowidx.hex", "patid.hex", "patterns.hex"};
+namespace ct = conv::contract;  // spec/conv_engine.hjson, generated
+
+// the contract's entry for hex file `f`, or nullptr
+inline const ct::hex_file *hex_file_of(const std::string &f) {
+    for (const ct::hex_file &h : ct::HEX_FILES)
+        if (f == h.name) return &h;
+    return nullptr;
+}
 
 class Loader {
   public:
@@ -196,9 +203,7 @@ class Loader {
     }
     static bool known(const std::string &f, bool with_npz) {
         if (with_npz && f == "vectors.npz") return true;
-        for (const char *n : kHexNames)
-            if (f == n) return true;
-        return false;
+        return hex_file_of(f) != nullptr;
     }
     static void numbers(const Json &o, const std::string &key) {
         const Json &a = req(o, key, "");
@@ -220,11 +225,11 @@ class Loader {
             bad("pruning: unknown " + q(v.pruning));
         boolean(m_, "refit");
         boolean(m_, "stress");
-        v.w_bits = int(integer(m_, "w_bits", 1, 8));
+        v.w_bits = int(integer(m_, "w_bits", ct::W_BITS_MIN, ct::W_BITS_MAX));
         v.exp1_bits = int(integer(m_, "exp1_bits", 0, 4));
         v.exp2_bits = int(integer(m_, "exp2_bits", 0, 4));
-        v.a_bits = int(integer(m_, "a_bits", 4, 8));
-        v.acc_bits = int(integer(m_, "acc_bits", 2, 64));
+        v.a_bits = int(integer(m_, "a_bits", ct::A_BITS_MIN, ct::A_BITS_MAX));
+        v.acc_bits = int(integer(m_, "acc_bits", ct::ACC_BITS_MIN, ct::ACC_BITS_MAX));
         integer(m_, "seed", 0, 0x7fffffffffffffffLL);
         for (const char *k : {"a_frac", "out_frac"})
             if (m_.find(k)) integer(m_, k, -64, 64);
@@ -285,21 +290,12 @@ class Loader {
     }
 
     std::vector<std::string> set_files(const std::string &pruning) const {
-        std::vector<std::string> f(kHexNames, kHexNames + 8);
-        if (pruning == "krp") f.push_back("rowidx.hex");
-        if (pruning == "ikr") {
-            f.push_back("patid.hex");
-            f.push_back("patterns.hex");
-        }
+        std::vector<std::string> f;
+        for (const ct::hex_file &h : ct::HEX_FILES)
+            if (std::strcmp(h.pruning, "all") == 0 || pruning == h.pruning) f.push_back(h.name);
         return f;
     }
-    static std::string order_of(const std::string &f) {
-        static const std::map<std::string, std::string> o = {
-            {"act.hex", "y,x,ci"}, {"wcode.hex", "co,ci,ky,kx"}, {"bias.hex", "co"},  {"shift.hex", "co"},
-            {"levels.hex", "j"},   {"lut.hex", "v,j"},           {"acc.hex", "co,y,x"}, {"out.hex", "co,y,x"},
-            {"rowidx.hex", "co,ci"}, {"patid.hex", "co,ci"},     {"patterns.hex", "p"}};
-        return o.at(f);
-    }
+    static std::string order_of(const std::string &f) { return hex_file_of(f)->order; }
 
     // Rules across fields (pymodel.vectors._check_manifest_values).
     void check_values(VectorSet &v) {
@@ -337,7 +333,7 @@ class Loader {
         for (const std::string &f : want) {
             const Json *spec = hx.find(f);
             if (!spec) bad("no hex entry for " + f);
-            const bool sgn = f == "bias.hex" || f == "lut.hex" || f == "acc.hex";
+            const bool sgn = hex_file_of(f)->is_signed;
             if (boolean(*spec, "signed") != sgn || str(*spec, "order") != order_of(f))
                 bad("hex entry for " + f + " must be signed=" + (sgn ? "True" : "False") + ", order='" + order_of(f) + "'");
         }
@@ -407,7 +403,7 @@ class Loader {
         for (long long i = 0; i < mask.size(); ++i)
             if (mask.at(i) > 1) throw Error("vectors.npz: 'mask' holds a bool other than 0/1");
         same("act", ci * hw, [&](long long i) { return v.act[i]; });
-        same("wcode", co * ci * 9, [&](long long i) { return v.wcode[i]; });
+        same("wcode", co * ci * ct::TAPS, [&](long long i) { return v.wcode[i]; });
         same("bias", co, [&](long long i) { return v.bias[i]; });
         same("shift", co, [&](long long i) { return v.shift[i]; });
         same("level_desc", 16, [&](long long i) { return v.level_desc[i]; });
@@ -419,12 +415,12 @@ class Loader {
         }
         if (v.pruning == "krp") {
             same("row_idx", co * ci, [&](long long i) { return v.row_idx[i]; });
-            same("mask", co * ci * 9, [&](long long i) { return int64_t(i % 9 / 3 == v.row_idx[i / 9]); });
+            same("mask", co * ci * ct::TAPS, [&](long long i) { return int64_t(i % ct::TAPS / ct::KERNEL_COLS == v.row_idx[i / ct::TAPS]); });
         }
         if (v.pruning == "ikr") {
             same("pattern_id", co * ci, [&](long long i) { return v.pattern_id[i]; });
-            same("patterns", p * 9, [&](long long i) { return int64_t(v.patterns[i / 9] >> (i % 9) & 1); });
-            same("mask", co * ci * 9, [&](long long i) { return int64_t(v.patterns[v.pattern_id[i / 9]] >> (i % 9) & 1); });
+            same("patterns", p * ct::TAPS, [&](long long i) { return int64_t(v.patterns[i / ct::TAPS] >> (i % ct::TAPS) & 1); });
+            same("mask", co * ci * ct::TAPS, [&](long long i) { return int64_t(v.patterns[v.pattern_id[i / ct::TAPS]] >> (i % ct::TAPS) & 1); });
         }
         // wint = decode(wcode) (pymodel.codes.decode), 0 where pruned
         const int wb = v.w_bits, e1 = v.exp1_bits, e2 = v.exp2_bits;
@@ -441,18 +437,18 @@ class Loader {
             }
             return levels_[c];
         };
-        std::vector<int32_t> wint(size_t(co * ci * 9));
-        for (long long i = 0; i < co * ci * 9; ++i) wint[i] = int32_t(decode(v.wcode[i]));
-        same("wint", co * ci * 9, [&](long long i) { return wint[i]; });
-        for (long long i = 0; i < co * ci * 9; ++i)
+        std::vector<int32_t> wint(size_t(co * ci * ct::TAPS));
+        for (long long i = 0; i < co * ci * ct::TAPS; ++i) wint[i] = int32_t(decode(v.wcode[i]));
+        same("wint", co * ci * ct::TAPS, [&](long long i) { return wint[i]; });
+        for (long long i = 0; i < co * ci * ct::TAPS; ++i)
             if (!mask.at(i) && wint[i]) throw Error("vectors.npz: 'wint' has non-zero weights at pruned ('mask' False) positions");
         // acc = conv3x3(act, wint), zero padding (the kernels' reference; = check_acc in Python)
         if (!check_expected_) return;
         std::vector<int64_t> acc(size_t(co * hw), 0);
         for (long long o = 0; o < co; ++o)
             for (long long c = 0; c < ci; ++c)
-                for (int t = 0; t < 9; ++t) {
-                    const int64_t wt = wint[(o * ci + c) * 9 + t];
+                for (int t = 0; t < ct::TAPS; ++t) {
+                    const int64_t wt = wint[(o * ci + c) * ct::TAPS + t];
                     if (!wt) continue;
                     const int dy = t / 3 - 1, dx = t % 3 - 1;
                     for (long long y = std::max(0LL, -(long long)dy); y < std::min(h, h - dy); ++y)
@@ -490,14 +486,14 @@ class Loader {
         v.act.resize(a.size());
         for (long long p = 0; p < hw; ++p)
             for (long long c = 0; c < ci; ++c) v.act[c * hw + p] = uint8_t(a[p * ci + c]);
-        v.wcode = narrow<uint8_t>(hex("wcode.hex", v.w_bits, false, co * ci * 9));
-        v.bias = hex("bias.hex", 32, true, co);
-        v.shift = narrow<uint8_t>(hex("shift.hex", 8, false, co));
-        v.level_desc = narrow<uint8_t>(hex("levels.hex", 8, false, 16));
-        lut_ = hex("lut.hex", 32, true, 16LL << v.a_bits);
+        v.wcode = narrow<uint8_t>(hex("wcode.hex", v.w_bits, false, co * ci * ct::TAPS));
+        v.bias = hex("bias.hex", ct::HEX_BIAS_BITS, true, co);
+        v.shift = narrow<uint8_t>(hex("shift.hex", ct::HEX_SHIFT_BITS, false, co));
+        v.level_desc = narrow<uint8_t>(hex("levels.hex", ct::HEX_LEVELS_BITS, false, ct::PB_LEVELS));
+        lut_ = hex("lut.hex", ct::HEX_LUT_BITS, true, (long long)ct::PB_LEVELS << v.a_bits);
         const std::vector<int64_t> &lut = lut_;
-        v.acc = hex("acc.hex", v.acc_bits > 32 ? v.acc_bits : 32, true, co * hw);
-        v.out = narrow<uint8_t>(hex("out.hex", 8, false, co * hw));
+        v.acc = hex("acc.hex", std::max(v.acc_bits, ct::HEX_ACC_MIN_BITS), true, co * hw);
+        v.out = narrow<uint8_t>(hex("out.hex", ct::HEX_OUT_BITS, false, co * hw));
 
         const bool ios = v.scheme == "ios";
         long long levels[16] = {0};
@@ -516,7 +512,7 @@ class Loader {
         if (v.scheme == "pot") max_w = 1LL << ((1 << v.exp1_bits) - 2);
         if (v.scheme == "apot") max_w = (1LL << ((1 << v.exp1_bits) - 2)) + (1LL << ((1 << v.exp2_bits) - 2));
         // acc_bits of pymodel.codes.acc_bits: bit length of the largest |sum| + 1 (exact in 128 bits)
-        const unsigned __int128 bound = (unsigned __int128)ci * 9 * ((1u << v.a_bits) - 1) * (unsigned long long)max_w;
+        const unsigned __int128 bound = (unsigned __int128)ci * ct::TAPS * ((1u << v.a_bits) - 1) * (unsigned long long)max_w;
         int need = 1;
         for (unsigned __int128 b = bound; b; b >>= 1) ++need;
         if (v.acc_bits != need)
@@ -539,14 +535,14 @@ class Loader {
             }
         }
         if (v.pruning == "krp") {
-            v.row_idx = narrow<uint8_t>(hex("rowidx.hex", 2, false, co * ci));
+            v.row_idx = narrow<uint8_t>(hex("rowidx.hex", ct::HEX_ROWIDX_BITS, false, co * ci));
             for (size_t i = 0; i < v.row_idx.size(); ++i)
                 if (v.row_idx[i] > 2) throw Error("rowidx.hex: line " + std::to_string(i + 1) + ": row index must be 0..2");
         }
         if (v.pruning == "ikr") {
             const long long p = integer(hex_spec("patterns.hex"), "count", 0, kMaxCount, "hex.patterns.hex.");
             if (p < 1 || p > 256) throw Error("manifest.json: patterns.hex count " + std::to_string(p) + ", IKR needs 1..256");
-            std::vector<int64_t> pats = hex("patterns.hex", 9, false, p);
+            std::vector<int64_t> pats = hex("patterns.hex", ct::HEX_PATTERNS_BITS, false, p);
             v.patterns.assign(pats.begin(), pats.end());
             const int k = __builtin_popcount(v.patterns[0]);
             for (uint16_t m : v.patterns)

@@ -12,6 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from pymodel import codes as C
+from pymodel import contract as K
 from pymodel import reference as R
 from pymodel.types import ConvWeights, QuantizedLayer
 
@@ -92,7 +93,7 @@ def all_three(act: np.ndarray, layer: QuantizedLayer, a_bits: int) -> dict[str, 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     fmt=st.sampled_from(FORMATS),
-    a_bits=st.integers(1, 8),
+    a_bits=st.integers(*K.A_BITS_RANGE),  # the contract's legal range
     cin=st.integers(1, 12),
     cout=st.integers(1, 6),
     h=st.integers(1, 6),

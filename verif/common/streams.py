@@ -10,11 +10,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-PARAM_BITS_PER_LANE = 40  # 32-bit bias + 8-bit shift per output lane
-LEVEL_BLOCK_BITS = 128  # 16 ios level descriptors of 8 bits
-PATTERN_MASK_BITS = 9  # one IKR library pattern: bit ky*3+kx = kept
-OUT_LANE_BITS = 32
-FORMATS = {"dense": 0, "krp": 1, "ikr": 2}  # the engine's FORMAT parameter
+from pymodel import contract as K
+
+# the parameter block and stream facts of the contract (spec/conv_engine.hjson)
+PARAM_BITS_PER_LANE = K.PB_CHANNEL_BITS  # bias + shift per output lane
+LEVEL_BLOCK_BITS = K.PB_FIXED_BITS  # the ios level descriptors
+PATTERN_MASK_BITS = K.PB_PATTERN_BITS  # one IKR library pattern: bit ky*3+kx = kept
+OUT_LANE_BITS = K.OUT_LANE_BITS
+FORMATS = {name: spec[0] for name, spec in K.FORMATS.items()}  # the engine's FORMAT parameter
 
 
 @dataclass(frozen=True)
@@ -44,13 +47,14 @@ class CoreShape:
     @property
     def taps(self) -> int:
         """Weight beats (and steps) per channel group."""
-        return {"dense": 9, "krp": 3, "ikr": self.ikr_k}[self.fmt]
+        taps = K.FORMATS[self.fmt][1]
+        return self.ikr_k if taps == "IKR_K" else taps
 
     @property
     def idx_bits(self) -> int:
         """Bits of a lane in the index beat: KRP row 0..2, IKR pattern id (0: no index beat)."""
         if self.fmt == "krp":
-            return 2
+            return K.FORMAT_KRP_INDEX_BITS
         if self.fmt == "ikr":
             return max(1, (self.ikr_p - 1).bit_length())
         return 0
@@ -92,14 +96,15 @@ def param_block(bias: np.ndarray, shift: np.ndarray, level_desc: np.ndarray,
     then (IKR) the pattern library as 9-bit masks."""
     par_out = len(bias)
     block = 0
+    bias_bits, shift_bits, level_bits = K.PB_BIAS_BITS, K.PB_SHIFT_BITS, K.PB_LEVEL_BITS
     for o in range(par_out):
-        block |= (int(bias[o]) & 0xFFFF_FFFF) << (o * 32)
-        block |= (int(shift[o]) & 0xFF) << (par_out * 32 + o * 8)
+        block |= (int(bias[o]) & ((1 << bias_bits) - 1)) << (o * bias_bits)
+        block |= (int(shift[o]) & ((1 << shift_bits) - 1)) << (par_out * bias_bits + o * shift_bits)
     for j, desc in enumerate(level_desc):
-        block |= (int(desc) & 0xFF) << (par_out * PARAM_BITS_PER_LANE + j * 8)
+        block |= (int(desc) & ((1 << level_bits) - 1)) << (par_out * PARAM_BITS_PER_LANE + j * level_bits)
     table_lsb = par_out * PARAM_BITS_PER_LANE + LEVEL_BLOCK_BITS
     for p, mask in enumerate([] if pattern_masks is None else pattern_masks):
-        block |= (int(mask) & 0x1FF) << (table_lsb + p * PATTERN_MASK_BITS)
+        block |= (int(mask) & ((1 << PATTERN_MASK_BITS) - 1)) << (table_lsb + p * PATTERN_MASK_BITS)
     return block
 
 
@@ -113,10 +118,10 @@ def kept_positions(vs, core: CoreShape) -> np.ndarray:
     dense every tap, KRP the kept row's three columns, IKR the pattern's kept positions ascending."""
     cout, cin = vs.wcode.shape[:2]
     if core.fmt == "dense":
-        return np.broadcast_to(np.arange(9), (cout, cin, 9))
+        return np.broadcast_to(np.arange(K.TAPS), (cout, cin, K.TAPS))
     if core.fmt == "krp":
         return vs.row_idx.astype(np.int64)[:, :, None] * 3 + np.arange(3)
-    library = np.asarray(vs.patterns, bool).reshape(-1, 9)
+    library = np.asarray(vs.patterns, bool).reshape(-1, K.TAPS)
     kept = np.array([np.flatnonzero(p) for p in library])  # [P, K], ascending
     if kept.shape[1] != core.ikr_k:
         raise ValueError(f"{vs.name}: patterns keep {kept.shape[1]} taps, the core has IKR_K={core.ikr_k}")
@@ -144,7 +149,7 @@ def weight_frame(core: CoreShape, vs, tile: int) -> list[int]:
     cin = vs.wcode.shape[1]
     cg_n = cin // pi
     pos = kept_positions(vs, core)[chans]  # [o, ci, TAPS]
-    codes = vs.wcode[chans].reshape(po, cin, 9)
+    codes = vs.wcode[chans].reshape(po, cin, K.TAPS)
     kept = np.take_along_axis(codes, pos, axis=2).reshape(po, cg_n, pi, core.taps)  # [o, cg, i, t]
     beats = np.transpose(kept, (1, 3, 0, 2)).reshape(cg_n, core.taps, po * pi)  # [cg, t, lane]
     if core.idx_bits:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
+from pymodel import contract as K
 from pymodel import registry
 
 
@@ -95,13 +96,14 @@ def _requant_bins() -> dict[str, tuple[str, ...]]:
 
 
 AXIL_CASES = ({"PAR_IN": 16, "PAR_OUT": 16, "W_BITS": 8, "ACC_BITS": 27},)
-AXIL_REGS = ("CTRL", "STATUS", "H", "W", "CIN", "COUT", "MODE", "CYCLES", "INFO", "unmapped")
+AXIL_REGS = (*K.REGISTERS, "unmapped")  # the contract's registers (pymodel.contract)
 
 
 def _axil_bins() -> dict[str, tuple[str, ...]]:
     bins = [f"read {r}" for r in AXIL_REGS] + [f"write {r}" for r in AXIL_REGS]
     bins += [f"strobes {m:#x}" for m in range(16)]
-    bins += [f"STATUS bit {b}" for b in range(7)] + ["start pulse", "interleaved read/write"]
+    bins += [f"STATUS bit {getattr(K, f'STATUS_{f}_LSB')}" for f in K.STATUS_FIELDS]
+    bins += ["start pulse", "interleaved read/write"]
     return {"unit axil": tuple(bins)}
 
 

@@ -15,15 +15,18 @@ from cocotb.triggers import ClockCycles, FallingEdge, RisingEdge
 from cocotbext.axi import AxiLiteBus, AxiLiteMaster
 from common.coverage import collector
 
+from pymodel import contract as K
+
 CONFIG = json.loads(os.environ.get("UNIT_TB_CONFIG", "{}"))
 PARAMS = CONFIG.get("parameters", {})
-CTRL, STATUS, H, W, CIN, COUT, MODE, CYCLES, INFO = range(0, 0x24, 4)
+# the register map and STATUS / INFO fields of the contract (spec/conv_engine.hjson)
+CTRL, STATUS, H, W, CIN, COUT, MODE, CYCLES, INFO = (
+    K.REG_CTRL, K.REG_STATUS, K.REG_H, K.REG_W, K.REG_CIN, K.REG_COUT, K.REG_MODE, K.REG_CYCLES, K.REG_INFO)
 RW = {H: "cfg_h", W: "cfg_w", CIN: "cfg_cin", COUT: "cfg_cout"}
-NAMES = {CTRL: "CTRL", STATUS: "STATUS", H: "H", W: "W", CIN: "CIN", COUT: "COUT", MODE: "MODE",
-         CYCLES: "CYCLES", INFO: "INFO"}
-STATUS_INPUTS = ("status_busy", "status_done", "status_cfg_err", "status_pending", "status_frame_err",
-                 "status_level_err", "status_index_err")  # STATUS bits 0..6
-UNMAPPED = (0x24, 0x28, 0x40, 0x80, 0xFC)
+NAMES = {offset: name for name, (offset, _access, _reset) in K.REGISTERS.items()}
+# status input port -> its STATUS bit (the ports are named after the fields)
+STATUS_INPUTS = {f"status_{name.lower()}": getattr(K, f"STATUS_{name}_LSB") for name in K.STATUS_FIELDS}
+UNMAPPED = tuple(a for a in (0x24, 0x28, 0x40, 0x80, 0xFC) if a not in NAMES)
 
 
 class RegsTB:
@@ -121,7 +124,8 @@ async def test_reset_values_and_info(dut):
     tb = await fresh(dut)
     await tb.check_model("after reset")
     assert await tb.read(CTRL) == 0
-    want_info = PARAMS["ACC_BITS"] << 24 | PARAMS["W_BITS"] << 16 | PARAMS["PAR_OUT"] << 8 | PARAMS["PAR_IN"]
+    want_info = (PARAMS["ACC_BITS"] << K.INFO_ACC_BITS_LSB | PARAMS["W_BITS"] << K.INFO_W_BITS_LSB
+                 | PARAMS["PAR_OUT"] << K.INFO_PAR_OUT_LSB | PARAMS["PAR_IN"] << K.INFO_PAR_IN_LSB)
     assert await tb.read(INFO) == want_info
     for addr in UNMAPPED:
         assert await tb.read(addr) == 0, f"unmapped {addr:#x} does not read 0"
@@ -182,15 +186,17 @@ async def test_start_pulse(dut):
 
 @cocotb.test()
 async def test_status_and_cycles(dut):
-    """STATUS = the 7 status inputs at bits 0..6 (every combination), the rest 0; CYCLES = the
-    input, read while it changes every cycle (a read during a run returns one of its values)."""
+    """STATUS = the status inputs at their contract bits (every combination), the rest 0; CYCLES =
+    the input, read while it changes every cycle (a read during a run returns one of its values)."""
     tb = await fresh(dut)
-    for combo in range(128):
-        for bit, name in enumerate(STATUS_INPUTS):
-            getattr(dut, name).value = combo >> bit & 1
+    for combo in range(1 << len(STATUS_INPUTS)):
+        want = 0
+        for i, (name, bit) in enumerate(STATUS_INPUTS.items()):
+            getattr(dut, name).value = combo >> i & 1
+            want |= (combo >> i & 1) << bit
         got = await tb.read(STATUS)
-        assert got == combo, f"STATUS reads {got:#x}, inputs {combo:#x}"
-    for bit in range(7):
+        assert got == want, f"STATUS reads {got:#x}, expected {want:#x}"
+    for bit in STATUS_INPUTS.values():
         tb.cov.hit("unit axil", f"STATUS bit {bit}")
     seen = []
 

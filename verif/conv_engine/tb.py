@@ -37,14 +37,18 @@ from common.streams import (
 )
 from common.vector_sets import dims
 
-# AXI-Lite register map (docs/engine.md)
+from pymodel import contract as K
+
+# AXI-Lite register map and STATUS bits: the contract (spec/conv_engine.hjson, pymodel.contract)
 REG_CTRL, REG_STATUS, REG_H, REG_W, REG_CIN, REG_COUT, REG_MODE, REG_CYCLES, REG_INFO = (
-    0x00, 0x04, 0x08, 0x0C, 0x10, 0x14, 0x18, 0x1C, 0x20)
-STATUS_BUSY, STATUS_DONE, STATUS_ERROR, STATUS_PENDING = 1, 2, 4, 8
-STATUS_FRAME_ERR, STATUS_LEVEL_ERR, STATUS_INDEX_ERR = 16, 32, 64
+    K.REG_CTRL, K.REG_STATUS, K.REG_H, K.REG_W, K.REG_CIN, K.REG_COUT, K.REG_MODE, K.REG_CYCLES, K.REG_INFO)
+STATUS_BUSY, STATUS_DONE, STATUS_ERROR, STATUS_PENDING = (
+    1 << K.STATUS_BUSY_LSB, 1 << K.STATUS_DONE_LSB, 1 << K.STATUS_CFG_ERR_LSB, 1 << K.STATUS_PENDING_LSB)
+STATUS_FRAME_ERR, STATUS_LEVEL_ERR, STATUS_INDEX_ERR = (
+    1 << K.STATUS_FRAME_ERR_LSB, 1 << K.STATUS_LEVEL_ERR_LSB, 1 << K.STATUS_INDEX_ERR_LSB)
 STATUS_ANY_ERROR = STATUS_ERROR | STATUS_FRAME_ERR | STATUS_LEVEL_ERR | STATUS_INDEX_ERR
-STATUS_BITS = 0x7F  # bits 0..6 are defined; the others read 0
-MODE_ACC, MODE_REQUANT = 0, 1
+STATUS_BITS = (1 << K.STATUS_DEFINED_BITS) - 1  # the defined bits; the others read 0
+MODE_ACC, MODE_REQUANT = K.MODE_ACC, K.MODE_REQUANT
 CLOCK_NS = 4
 
 
@@ -93,7 +97,7 @@ class Layer:
         KRP rows / IKR pattern ids, activations 0 and max, and (MODE=1) saturated / clamped
         outputs and the shift-0 path."""
         vs, cout, fmt = self.vs, self.cout, self.core.fmt
-        codes = vs.wcode[:cout].reshape(cout, -1, 9)
+        codes = vs.wcode[:cout].reshape(cout, -1, K.TAPS)
         if fmt != "dense":
             codes = np.take_along_axis(codes, kept_positions(vs, self.core)[:cout], axis=2)
         bins = [("weight codes", f"{core_name}/{fmt} code {c}") for c in np.unique(codes)]
@@ -221,7 +225,7 @@ class TB:
         return layer.ideal_cycles * (12 if stalled else 3) + 20_000
 
     async def expect_status(self, want: int, what: str):
-        """STATUS bits 0..6 (and the undefined bits 0) exactly `want`; the busy / done ports agree."""
+        """The defined STATUS bits (and the undefined bits 0) exactly `want`; the busy / done ports agree."""
         status = await self.read_reg(REG_STATUS)
         assert status == want, f"{what}: STATUS {status:#04x}, expected {want:#04x} " \
             f"(busy 1, done 2, cfg err 4, pending 8, frame err 16, level err 32, index err 64)"

@@ -86,7 +86,7 @@ localparam TAPS       = fmt_taps(FORMAT, IKR_K);
 localparam HAS_IDX    = (FORMAT != 0) ? 1 : 0;
 localparam BPC        = TAPS + HAS_IDX;
 localparam IDX_W      = fmt_idx_bits(FORMAT, IKR_P);
-localparam PARAM_BITS = PAR_OUT * 40 + 128 + fmt_table_bits(FORMAT, IKR_P);
+localparam PARAM_BITS = PAR_OUT * `CONV_PB_CHANNEL_BITS + `CONV_PB_FIXED_BITS + fmt_table_bits(FORMAT, IKR_P);
 localparam NPB        = (PARAM_BITS + WGT_W - 1) / WGT_W;
 localparam NPAT       = (FORMAT == 2) ? IKR_P : 1;
 
@@ -362,15 +362,17 @@ always @* begin
     kept = 0;
     param_block = {NPB*WGT_W{1'b0}};
     for (o = 0; o < PAR_OUT; o = o + 1) begin
-        param_block[o*32 +: 32]             = bias_mem[wgt_tile*PAR_OUT + o];
-        param_block[PAR_OUT*32 + o*8 +: 8]  = shift_mem[wgt_tile*PAR_OUT + o];
+        param_block[o*`CONV_PB_BIAS_BITS +: `CONV_PB_BIAS_BITS] = bias_mem[wgt_tile*PAR_OUT + o];
+        param_block[PAR_OUT*`CONV_PB_BIAS_BITS + o*`CONV_PB_SHIFT_BITS +: `CONV_PB_SHIFT_BITS] =
+            shift_mem[wgt_tile*PAR_OUT + o];
     end
-    for (k = 0; k < 16; k = k + 1) begin
-        param_block[PAR_OUT*40 + k*8 +: 8] = level_mem[k];
+    for (k = 0; k < `CONV_PB_LEVELS; k = k + 1) begin
+        param_block[PAR_OUT*`CONV_PB_CHANNEL_BITS + k*`CONV_PB_LEVEL_BITS +: `CONV_PB_LEVEL_BITS] = level_mem[k];
     end
     if (FORMAT == 2) begin
         for (k = 0; k < NPAT; k = k + 1) begin
-            param_block[PAR_OUT*40 + 128 + k*9 +: 9] = pattern_mem[k];
+            param_block[PAR_OUT*`CONV_PB_CHANNEL_BITS + `CONV_PB_FIXED_BITS + k*`CONV_PB_PATTERN_BITS +: `CONV_PB_PATTERN_BITS] =
+                pattern_mem[k];
         end
     end
     wgt_tdata = {WGT_W{1'b0}};
@@ -395,7 +397,7 @@ always @* begin
                     end else begin
                         kept = 0;
                         pos  = 0;
-                        for (q = 0; q < 9; q = q + 1) begin
+                        for (q = 0; q < `CONV_TAPS; q = q + 1) begin
                             if (pattern_mem[{24'd0, index_mem[kernel]} % NPAT][q]) begin
                                 if (kept == tap) pos = q;
                                 kept = kept + 1;
