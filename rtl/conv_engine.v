@@ -109,7 +109,6 @@ function integer max2;
     end
 endfunction
 
-localparam ARITH_PLUT  = 2;
 localparam FORMAT_IKR  = 2;
 
 // weight format
@@ -133,7 +132,7 @@ localparam PARAM_BITS = TABLE_LSB + TABLE_BITS;
 localparam NPB        = (PARAM_BITS + WGT_W - 1) / WGT_W;
 // the parameter block bits the weight buffer stores: bias and shift go to the back end's
 // RAM, the level descriptors only matter to PLUT, the IKR library (last) to IKR
-localparam PARAM_KEEP_LSB = (ARITH == 2) ? LEVELS_LSB : TABLE_LSB;
+localparam PARAM_KEEP_LSB = (prod_reads_levels(ARITH) != 0) ? LEVELS_LSB : TABLE_LSB;
 localparam MAX_W      = prod_max_w(ARITH, W_BITS, EXP1_BITS, EXP2_BITS, LEVEL_EXP_MAX);
 localparam ACC_BITS   = acc_bits(CIN_MAX, A_BITS, MAX_W);
 localparam OUT_W      = max2(ACC_BITS, A_BITS + 1);   // output lane before sign extension
@@ -162,7 +161,7 @@ localparam FLAG_DELAY  = PROD_LAT + TREE_LEVELS;
 // ---------------------------------------------------------------- parameter checks
 
 generate
-    if (ARITH < 0 || ARITH > 2 || FORMAT < 0 || FORMAT > 2 ||
+    if (FORMAT < 0 || FORMAT > 2 || MULT_PACK < 0 || MULT_PACK > 1 ||
         PAR_IN < `CONV_PAR_IN_MIN || PAR_IN > `CONV_PAR_IN_MAX || (1 << LOG2_PAR_IN) != PAR_IN ||
         PAR_OUT < `CONV_PAR_OUT_MIN || PAR_OUT > `CONV_PAR_OUT_MAX || (1 << LOG2_PAR_OUT) != PAR_OUT ||
         A_BITS < `CONV_A_BITS_MIN || A_BITS > `CONV_A_BITS_MAX ||
@@ -183,32 +182,6 @@ generate
         initial begin
             $display("ERROR: conv_engine: IKR needs IKR_K in 1..9, IKR_P in 1..256 and pattern ids no wider than W_BITS, got %0d, %0d, %0d",
                      IKR_K, IKR_P, IDX_W);
-            $finish;
-        end
-        conv_illegal_parameter u_stop_elaboration ();
-    end
-    if (ARITH == 0 && (W_BITS < `CONV_MULT_W_BITS_MIN || W_BITS > `CONV_MULT_W_BITS_MAX || MULT_PACK < 0 || MULT_PACK > 1)) begin : g_bad_mult
-        initial begin
-            $display("ERROR: conv_engine: MULT needs W_BITS in 2..8, got %0d", W_BITS);
-            $finish;
-        end
-        conv_illegal_parameter u_stop_elaboration ();
-    end
-    if (ARITH == 1 && (EXP1_BITS < `CONV_EXP1_BITS_MIN || EXP1_BITS > `CONV_EXP1_BITS_MAX ||
-        EXP2_BITS < `CONV_EXP2_BITS_MIN || EXP2_BITS > `CONV_EXP2_BITS_MAX ||
-        W_BITS != ((EXP2_BITS > 0) ? 2 + EXP1_BITS + EXP2_BITS : 1 + EXP1_BITS))) begin : g_bad_shift
-        initial begin
-            $display("ERROR: conv_engine: SHIFT needs W_BITS = 1+EXP1_BITS (+1+EXP2_BITS), got W_BITS=%0d EXP1_BITS=%0d EXP2_BITS=%0d",
-                     W_BITS, EXP1_BITS, EXP2_BITS);
-            $finish;
-        end
-        conv_illegal_parameter u_stop_elaboration ();
-    end
-    if (ARITH == ARITH_PLUT && (W_BITS != 4 || LEVEL_EXP_MAX < `CONV_LEVEL_EXP_MAX_MIN ||
-                               LEVEL_EXP_MAX > `CONV_LEVEL_EXP_MAX_MAX)) begin : g_bad_plut
-        initial begin
-            $display("ERROR: conv_engine: PLUT needs W_BITS = 4 and LEVEL_EXP_MAX in 0..15, got %0d, %0d",
-                     W_BITS, LEVEL_EXP_MAX);
             $finish;
         end
         conv_illegal_parameter u_stop_elaboration ();
@@ -680,38 +653,17 @@ wire [`CONV_PB_FIXED_BITS-1:0] levels = s2_buf_reg ? params1[LEVELS_LSB +: `CONV
 wire [PAR_OUT*N_LEAVES*LEAF_W-1:0] leaves;
 wire prod_err;
 
-// the one arithmetic-specific place: which unit; every unit has the same ports and parameters
-generate
-    if (ARITH == 0) begin : g_mult
-        conv_prod_mult #(
-            .PAR_IN(PAR_IN), .PAR_OUT(PAR_OUT), .A_BITS(A_BITS), .W_BITS(W_BITS),
-            .EXP1_BITS(EXP1_BITS), .EXP2_BITS(EXP2_BITS), .LEVEL_EXP_MAX(LEVEL_EXP_MAX),
-            .NCAND(NCAND), .SEL_W(SEL_W), .N_LEAVES(N_LEAVES), .LEAF_W(LEAF_W),
-            .PACK((FORMAT == 0) ? MULT_PACK : 0)
-        ) u_prod (
-            .clk(clk), .cand(cand_act), .sel(lane_sel), .codes(wb_rd_data), .levels(levels),
-            .leaves(leaves), .err(prod_err)
-        );
-    end else if (ARITH == 1) begin : g_shift
-        conv_prod_shift #(
-            .PAR_IN(PAR_IN), .PAR_OUT(PAR_OUT), .A_BITS(A_BITS), .W_BITS(W_BITS),
-            .EXP1_BITS(EXP1_BITS), .EXP2_BITS(EXP2_BITS), .LEVEL_EXP_MAX(LEVEL_EXP_MAX),
-            .NCAND(NCAND), .SEL_W(SEL_W), .N_LEAVES(N_LEAVES), .LEAF_W(LEAF_W)
-        ) u_prod (
-            .clk(clk), .cand(cand_act), .sel(lane_sel), .codes(wb_rd_data), .levels(levels),
-            .leaves(leaves), .err(prod_err)
-        );
-    end else begin : g_plut
-        conv_prod_plut #(
-            .PAR_IN(PAR_IN), .PAR_OUT(PAR_OUT), .A_BITS(A_BITS), .W_BITS(W_BITS),
-            .EXP1_BITS(EXP1_BITS), .EXP2_BITS(EXP2_BITS), .LEVEL_EXP_MAX(LEVEL_EXP_MAX),
-            .NCAND(NCAND), .SEL_W(SEL_W), .N_LEAVES(N_LEAVES), .LEAF_W(LEAF_W)
-        ) u_prod (
-            .clk(clk), .cand(cand_act), .sel(lane_sel), .codes(wb_rd_data), .levels(levels),
-            .leaves(leaves), .err(prod_err)
-        );
-    end
-endgenerate
+// the product unit ARITH selects (conv_prod_unit: the one place the units are instantiated and
+// their parameters checked); every unit has the same ports and parameters
+conv_prod_unit #(
+        .ARITH(ARITH), .PAR_IN(PAR_IN), .PAR_OUT(PAR_OUT), .A_BITS(A_BITS), .W_BITS(W_BITS),
+        .EXP1_BITS(EXP1_BITS), .EXP2_BITS(EXP2_BITS), .LEVEL_EXP_MAX(LEVEL_EXP_MAX),
+        .NCAND(NCAND), .SEL_W(SEL_W), .N_LEAVES(N_LEAVES), .LEAF_W(LEAF_W),
+    .PACK((FORMAT == 0) ? MULT_PACK : 0)
+) u_prod (
+    .clk(clk), .cand(cand_act), .sel(lane_sel), .codes(wb_rd_data), .levels(levels),
+    .leaves(leaves), .err(prod_err)
+);
 
 always @(posedge clk) begin
     if (rst || start_now) begin

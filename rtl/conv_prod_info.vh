@@ -75,6 +75,14 @@ function integer prod_leaf_w;
     end
 endfunction
 
+// whether the unit reads the parameter block's level descriptors (PLUT: its codebook)
+function integer prod_reads_levels;
+    input integer arith;
+    begin
+        prod_reads_levels = (arith == 2) ? 1 : 0;
+    end
+endfunction
+
 // cycles from the unit's inputs to its registered leaves
 function integer prod_latency;
     input integer arith;

@@ -42,18 +42,14 @@ def test_generated_tcl_reads_back_as_the_registry(tmp_path: Path):
     assert [x for x in lines if x] == want
 
 
-def test_every_unit_has_its_rtl_engine_branch_and_hls_kernel():
-    engine = (REPO / "rtl" / "conv_engine.v").read_text()
-    units = list(registry.arithmetics().values())
-    for n, unit in enumerate(units):
+def test_every_unit_has_its_rtl_dispatch_branch_and_hls_kernel():
+    dispatch = (REPO / "rtl" / "conv_prod_unit.v").read_text()
+    for unit in registry.arithmetics().values():
         assert (REPO / unit.rtl).is_file(), f"{unit.name}: {unit.rtl} missing"
         module = Path(unit.rtl).stem
-        assert re.search(rf"^\s*{module}\s*#", engine, re.M), f"conv_engine.v does not instantiate {module}"
-        branch = rf"begin\s*:\s*g_{unit.name}\b"
-        assert re.search(branch, engine), f"conv_engine.v has no generate branch g_{unit.name}"
-        if n < len(units) - 1:  # the last unit is the engine's final `else` branch
-            assert re.search(rf"ARITH\s*==\s*{unit.id}\)\s*{branch}", engine), \
-                f"conv_engine.v: g_{unit.name} is not selected by ARITH == {unit.id}"
+        branch = rf"ARITH\s*==\s*{unit.id}\)\s*begin\s*:\s*g_{unit.name}\s+{module}\s*#"
+        assert re.search(branch, dispatch), \
+            f"conv_prod_unit.v: no branch g_{unit.name} instantiating {module} for ARITH == {unit.id}"
         kernel = unit.hls_kernel
         for path in (REPO / "hls" / f"{kernel}.cpp", REPO / "hls" / "tb" / f"tb_{kernel}.cpp"):
             assert path.is_file(), f"{unit.name}: HLS kernel file {path} missing"

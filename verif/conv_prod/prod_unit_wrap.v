@@ -1,5 +1,5 @@
 `default_nettype none
-// Unit-test wrapper of the product units (conv_prod_mult / _shift / _plut by ARITH): derives
+// Unit-test wrapper of the product units (conv_prod_unit: conv_prod_mult / _shift / _plut by ARITH): derives
 // NCAND, SEL_W, N_LEAVES, LEAF_W and the latency from conv_prod_info.vh exactly as
 // conv_engine does, and shows them on constant ports so the testbench reads the facts
 // instead of restating them.
@@ -41,27 +41,11 @@ assign info_leaf_w   = LEAF_W;
 assign info_latency  = prod_latency(ARITH);
 assign info_ncand    = NCAND;
 
-generate
-    if (ARITH == 0) begin : g_mult
-        conv_prod_mult #(
-            .PAR_IN(PAR_IN), .PAR_OUT(PAR_OUT), .A_BITS(A_BITS), .W_BITS(W_BITS),
-            .EXP1_BITS(EXP1_BITS), .EXP2_BITS(EXP2_BITS), .LEVEL_EXP_MAX(LEVEL_EXP_MAX),
-            .NCAND(NCAND), .SEL_W(SEL_W), .N_LEAVES(N_LEAVES), .LEAF_W(LEAF_W)
-        ) u_prod (.clk(clk), .cand(cand), .sel(sel), .codes(codes), .levels(levels), .leaves(leaves), .err(err));
-    end else if (ARITH == 1) begin : g_shift
-        conv_prod_shift #(
-            .PAR_IN(PAR_IN), .PAR_OUT(PAR_OUT), .A_BITS(A_BITS), .W_BITS(W_BITS),
-            .EXP1_BITS(EXP1_BITS), .EXP2_BITS(EXP2_BITS), .LEVEL_EXP_MAX(LEVEL_EXP_MAX),
-            .NCAND(NCAND), .SEL_W(SEL_W), .N_LEAVES(N_LEAVES), .LEAF_W(LEAF_W)
-        ) u_prod (.clk(clk), .cand(cand), .sel(sel), .codes(codes), .levels(levels), .leaves(leaves), .err(err));
-    end else begin : g_plut
-        conv_prod_plut #(
-            .PAR_IN(PAR_IN), .PAR_OUT(PAR_OUT), .A_BITS(A_BITS), .W_BITS(W_BITS),
-            .EXP1_BITS(EXP1_BITS), .EXP2_BITS(EXP2_BITS), .LEVEL_EXP_MAX(LEVEL_EXP_MAX),
-            .NCAND(NCAND), .SEL_W(SEL_W), .N_LEAVES(N_LEAVES), .LEAF_W(LEAF_W)
-        ) u_prod (.clk(clk), .cand(cand), .sel(sel), .codes(codes), .levels(levels), .leaves(leaves), .err(err));
-    end
-endgenerate
+conv_prod_unit #(
+    .ARITH(ARITH), .PAR_IN(PAR_IN), .PAR_OUT(PAR_OUT), .A_BITS(A_BITS), .W_BITS(W_BITS),
+    .EXP1_BITS(EXP1_BITS), .EXP2_BITS(EXP2_BITS), .LEVEL_EXP_MAX(LEVEL_EXP_MAX),
+    .NCAND(NCAND), .SEL_W(SEL_W), .N_LEAVES(N_LEAVES), .LEAF_W(LEAF_W)
+) u_prod (.clk(clk), .cand(cand), .sel(sel), .codes(codes), .levels(levels), .leaves(leaves), .err(err));
 
 endmodule
 `default_nettype wire

@@ -15,7 +15,8 @@ pytestmark = pytest.mark.sim
 
 WRAPPER = Path(_pkg).parent / "prod_unit_wrap.v"
 # every product unit of the registry (spec/cores.hjson), and the lane select the pruned formats use
-RTL = [Path(unit.rtl).name for unit in registry.arithmetics().values()] + ["conv_lane_select.v"]
+RTL = ([Path(unit.rtl).name for unit in registry.arithmetics().values()]
+       + ["conv_prod_unit.v", "conv_lane_select.v"])
 
 
 @pytest.mark.parametrize("case", PROD_CASES, ids=lambda c: c.name)
