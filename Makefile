@@ -40,7 +40,7 @@ help:
 	@echo "sim-full   the whole conv8 layer through every RTL core x weight format"
 	@echo "test       every test, as CI runs it (SHARD=k/N: the k-th of N equal-duration groups)"
 	@echo "durations  re-record the per-test durations SHARD=k/N splits by (.test_durations)"
-	@echo "synth      Yosys synthesis of the cores"
+	@echo "synth      Yosys synthesis of the cores (SHARD=k/N: one of N equal-cost groups of runs)"
 	@echo "headline   the cores at the Zynq-7035 / KV260 budgets beside the papers' claims (after synth)"
 	@echo "netlist-sim  Yosys netlists of every core x format (p4x4) through the cocotb testbench: bit-exact?"
 	@echo "power      toggle-activity power proxy of the netlists (relative to MULT int8 dense)"
@@ -107,8 +107,10 @@ test: $(STAMP) vectors lint
 durations: $(STAMP) vectors
 	$(PYTEST) tests verif -p no:xdist --store-durations --durations-path .test_durations
 
+# SHARD=k/N: the k-th of N groups of runs of about equal cost (each run an independent yosys job)
+# into build/synth-shard-k; `python scripts/synth_yosys.py --merge <their dirs>` joins them.
 synth: $(STAMP)
-	$(PY) scripts/synth_yosys.py
+	$(PY) scripts/synth_yosys.py $(if $(SHARD),--shard $(SHARD) --out build/synth-shard-$(firstword $(subst /, ,$(SHARD))),)
 
 # reads build/synth/synth.json (make synth); KRP/IKR rows need a synth run with --formats
 headline: $(STAMP)

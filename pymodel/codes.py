@@ -37,15 +37,6 @@ def check_codes(codes: np.ndarray, w_bits: int) -> np.ndarray:
     return c.astype(np.int64)
 
 
-def pot_fields(codes: np.ndarray, scheme: str, exp1_bits: int, exp2_bits: int = 0
-               ) -> list[tuple[np.ndarray, np.ndarray, int]]:
-    """(sign, magnitude field, field width) of each power-of-two term of pot / apot codes."""
-    if scheme not in ("pot", "apot"):
-        raise CodeFormatError(f"{scheme!r} codes have no power-of-two fields")
-    w_bits = (1 if scheme == "pot" else 2) + exp1_bits + (exp2_bits if scheme == "apot" else 0)
-    return code_format(scheme, w_bits, exp1_bits, exp2_bits).fields(np.asarray(codes, dtype=np.int64))
-
-
 def level_values(level_desc: np.ndarray) -> np.ndarray:
     """Integer levels of 8-bit ios descriptors {neg, mant[2:0], exp[3:0]}."""
     d = np.asarray(level_desc, dtype=np.int64)
@@ -119,9 +110,9 @@ class CodeFormat:
     def max_abs_weight(self, level_desc: np.ndarray | None = None) -> int:
         raise NotImplementedError
 
-    def grid_values(self) -> np.ndarray:
-        """The values a quantizer may round to, one per code (int: without -2^(b-1))."""
-        return self.decode(np.arange(1 << self.w_bits, dtype=np.uint8)).astype(np.int64)
+    def quantizer_codes(self) -> np.ndarray:
+        """The codes a quantizer may choose (int: all but -2^(b-1), to keep the grid symmetric)."""
+        return np.arange(1 << self.w_bits, dtype=np.uint16)
 
     def shift_add_terms(self, codes: np.ndarray, level_desc: np.ndarray | None = None
                         ) -> list[tuple[int, np.ndarray]]:
@@ -157,9 +148,9 @@ class IntFormat(CodeFormat):
     def max_abs_weight(self, level_desc=None) -> int:
         return 1 << (self.w_bits - 1)
 
-    def grid_values(self) -> np.ndarray:  # symmetric: drop -2^(b-1)
-        values = super().grid_values()
-        return values[values > -(1 << (self.w_bits - 1))]
+    def quantizer_codes(self) -> np.ndarray:
+        codes = super().quantizer_codes()
+        return codes[codes != 1 << (self.w_bits - 1)]  # the code of -2^(b-1)
 
     def _terms(self, c, level_desc):  # bit-serial: the MSB has weight -2^(b-1)
         out = []
@@ -259,9 +250,6 @@ class IosFormat(CodeFormat):
         if level_desc is None:
             return max(IOS_MANTISSAS) << 15
         return int(np.abs(level_values(level_desc)).max())
-
-    def grid_values(self) -> np.ndarray:
-        raise CodeFormatError("ios levels are the layer's codebook (pymodel.quant.ios_grid), not fixed")
 
     def _terms(self, c, level_desc):
         self._levels(level_desc)  # validates the descriptors

@@ -104,50 +104,18 @@ def storage_bits(layer: QuantizedLayer) -> dict:
             "ratio_vs_fp32": fp32 / total}
 
 
-def _terms(layer: QuantizedLayer) -> np.ndarray:
-    """Nonzero power-of-two terms of each apot/pot weight (0, 1 or 2)."""
-    fields = codefmt.pot_fields(layer.codes, layer.scheme, layer.exp1_bits, layer.exp2_bits)
-    return sum((mag > 0).astype(np.int64) for _, mag, _ in fields)
-
-
 def op_counts(layer: QuantizedLayer, h: int = 28, w: int = 28) -> dict:
-    """{'multiplies','shifts','adds','lookups'} per image (see the module docstring).
-
-    int: one multiply per nonzero weight and output pixel. pot: one shift. apot: one shift per
-    nonzero term (a shift by 0 counted too: it still occupies a shifter) and one extra add for
-    two-term weights. Every product is then accumulated: one add each. ios: per input
-    activation and per layer, a product bank computes v*mant for the mantissas used
-    (3 = (v<<1)+v, 5 = (v<<2)+v, 7 = (v<<3)-v: one shift + one add each; 1 is free) and the
-    exponent shifts (one per distinct level magnitude with exp > 0); every nonzero weight
-    then costs one look-up (a select from the bank; the sign is folded into the accumulate)
-    and one add.
+    """{'multiplies','shifts','adds','lookups'} per image (see the module docstring): the
+    products of the nonzero weights as their code format computes them (int: a multiply; pot /
+    apot: a shift per term; ios: a look-up into the per-activation product bank;
+    pymodel.codes.CodeFormat.product_ops), and one accumulate add per product.
     """
     pixels = h * w
-    cin = layer.wint.shape[1]
-    nonzero = layer.wint != 0
-    nnz = int(nonzero.sum())
-    out = {"multiplies": 0, "shifts": 0, "adds": pixels * nnz, "lookups": 0}
-    if layer.scheme == "int":
-        out["multiplies"] = pixels * nnz
-    elif layer.scheme in ("pot", "apot"):
-        terms = np.where(nonzero, _terms(layer), 0)
-        out["shifts"] = pixels * int(terms.sum())
-        out["adds"] += pixels * int((terms == 2).sum())
-    elif layer.scheme == "ios":
-        used = np.unique(np.abs(layer.wint[nonzero])) if nnz else np.array([], np.int64)
-        mants, shifted = set(), 0
-        for mag in used.tolist():
-            exp = (mag & -mag).bit_length() - 1
-            mants.add(mag >> exp)
-            shifted += exp > 0
-        bank_shift_adds = len(mants - {1})
-        per_activation_shifts = bank_shift_adds + shifted
-        out["shifts"] = cin * pixels * per_activation_shifts
-        out["adds"] += cin * pixels * bank_shift_adds
-        out["lookups"] = pixels * nnz
-        out["bank_levels"] = len(used)
-    else:
-        raise ValueError(f"unknown scheme {layer.scheme!r}")
+    fmt = codefmt.code_format(layer.scheme, layer.w_bits, layer.exp1_bits, layer.exp2_bits)
+    products = fmt.product_ops(layer.wint, layer.codes, pixels, layer.wint.shape[1])
+    accumulates = pixels * int(np.count_nonzero(layer.wint))
+    out = {"multiplies": products.pop("multiplies", 0), "shifts": products.pop("shifts", 0),
+           "adds": accumulates + products.pop("adds", 0), "lookups": products.pop("lookups", 0), **products}
     out.update(executed_counts(layer, h, w))
     return out
 
@@ -169,5 +137,6 @@ def executed_counts(layer: QuantizedLayer, h: int = 28, w: int = 28) -> dict:
     pair for apot, or look-up for ios) and one accumulate per stored slot and output pixel
     (apot: one more add per slot for its second term)."""
     products = h * w * stored_slots(layer)
-    adds = products * (2 if layer.scheme == "apot" else 1)
+    fmt = codefmt.code_format(layer.scheme, layer.w_bits, layer.exp1_bits, layer.exp2_bits)
+    adds = products * fmt.adds_per_slot
     return {"executed_products": products, "executed_adds": adds}

@@ -91,11 +91,9 @@ class QuantGrid:
 def level_table(scheme: str, w_bits: int, exp1_bits: int = 0, exp2_bits: int = 0,
                 level_desc: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """(sorted unique integer levels, lowest code decoding to each) of a code format."""
-    all_codes = np.arange(1 << w_bits, dtype=np.uint8)
-    values = codefmt.decode(all_codes, scheme, w_bits, exp1_bits, exp2_bits, level_desc).astype(np.int64)
-    if scheme == "int":  # symmetric: drop -2^(b-1)
-        keep = values > -(1 << (w_bits - 1))
-        all_codes, values = all_codes[keep], values[keep]
+    fmt = codefmt.code_format(scheme, w_bits, exp1_bits, exp2_bits)
+    all_codes = fmt.quantizer_codes().astype(np.uint8)
+    values = fmt.decode(all_codes, level_desc).astype(np.int64)
     levels, first = np.unique(values, return_index=True)  # codes ascending -> first = lowest code
     return levels, all_codes[first]
 

@@ -35,6 +35,12 @@ PLUT used any DSP48E1 (they must be multiplier-free).
     python scripts/synth_yosys.py --quick         # p4x4 dense (test_synth.py; ~2 min on 2 cores)
     python scripts/synth_yosys.py --baseline HEAD~3 --params p4x16   # before | after
     python scripts/synth_yosys.py --formats dense,krp,ikr --cores shift_pot4,plut_ios4
+    python scripts/synth_yosys.py --shard 2/3 --out build/synth-shard-2   # on the 2nd of 3 machines
+    python scripts/synth_yosys.py --merge build/synth-shard-{1,2,3}        # one synth.json, all tables
+
+--shard K/N gives each machine the same deterministic split of the runs (costliest first to the
+least loaded shard), so N independent jobs do one sweep; --merge joins their outputs and
+computes what needs runs of several shards (the marginal per lane, the -nodsp ratios).
 """
 from __future__ import annotations
 
@@ -313,7 +319,18 @@ def main() -> int:
                          "e.g. PLUT's LEVEL_EXP_MAX); use a separate --out")
     ap.add_argument("--jobs", type=int, default=2, help="yosys runs at a time (default 2)")
     ap.add_argument("--out", type=Path, default=OUT, help=f"output directory (default {OUT})")
+    ap.add_argument("--shard", default=None, metavar="K/N",
+                    help="only the K-th of N groups of runs of about equal cost (one per machine; "
+                         "make synth SHARD=K/N), each an independent job; --merge joins their outputs")
+    ap.add_argument("--merge", nargs="+", type=Path, default=None, metavar="DIR",
+                    help="join the synth.json of shard runs (their output directories) into --out")
     args = ap.parse_args()
+    if args.merge:
+        return merge(args.merge, args.out.resolve())
+    shard = parse_shard(args.shard) if args.shard else None
+    if shard is False:
+        print(f"synth_yosys: --shard {args.shard!r}: want K/N with 1 <= K <= N", file=sys.stderr)
+        return 2
     yosys = find_yosys()
     psets = args.params.split(",") if args.params else (["p4x4"] if args.quick else DEFAULT_SETS)
     fmts = args.formats.split(",") if args.formats else ["dense"]
@@ -347,6 +364,9 @@ def main() -> int:
     # the slowest runs first, so the workers finish close together
     slow_first = sorted(jobs, key=lambda j: (-list(PARAM_SETS).index(j[3]),
                                              not j[1].startswith(("plut", "mult_int8_nodsp"))))
+    if shard:
+        slow_first = shard_jobs(slow_first, *shard)
+        print(f"shard {shard[0]}/{shard[1]}: {len(slow_first)} of {len(jobs)} runs", flush=True)
     results = []
     with cf.ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
         futs = [pool.submit(run_one, yosys, rtls[t], t, c, f, p, out, overrides)
@@ -357,6 +377,80 @@ def main() -> int:
             print(f"  {r['rtl']:6s} {r['run']:28s} {status} in {r['seconds']:.0f}s", flush=True)
             results.append(r)
     wall = round(time.time() - t_start, 1)
+    meta = {"tool": subprocess.run([yosys, "-V"], capture_output=True, text=True).stdout.strip(),
+            "param_sets": {p: PARAM_SETS[p] for p in psets}, "formats": fmts, "baseline": args.baseline,
+            "overrides": overrides, "jobs": args.jobs, "wall_seconds": wall,
+            **({"shard": args.shard} if shard else {})}
+    return write_report(results, meta, cores, out)
+
+
+def parse_shard(text: str):
+    """(K, N) of "K/N", or False."""
+    m = re.fullmatch(r"(\d+)/(\d+)", text)
+    if not m or not 1 <= int(m[1]) <= int(m[2]):
+        return False
+    return int(m[1]), int(m[2])
+
+
+def run_cost(job: tuple) -> int:
+    """A run's relative yosys time: lanes, PLUT and the -nodsp multipliers about 3x the others."""
+    _, core, fmt, pset = job
+    lanes = PARAM_SETS[pset]["PAR_IN"] * PARAM_SETS[pset]["PAR_OUT"]
+    return lanes * (3 if core.startswith("plut") or CORES[core][1] else 1) * (1 if fmt == "dense" else 2)
+
+
+def shard_jobs(jobs: list, k: int, n: int) -> list:
+    """The runs of shard k of n: each run, costliest first, goes to the least loaded shard (a
+    deterministic split, the same on every machine), so the shards take about the same time."""
+    load = [0] * n
+    mine = []
+    for job in sorted(jobs, key=lambda j: (-run_cost(j), j)):
+        s = load.index(min(load))
+        load[s] += run_cost(job)
+        if s == k - 1:
+            mine.append(job)
+    return [j for j in jobs if j in mine]
+
+
+def merge(dirs: list[Path], out: Path) -> int:
+    """Join the synth.json of shard runs into one (as if one run had done them all)."""
+    parts = []
+    for d in dirs:
+        f = d / "synth.json"
+        try:
+            parts.append(json.loads(f.read_text()))
+        except (OSError, json.JSONDecodeError) as exc:
+            print(f"synth_yosys: --merge {f}: not a synth.json ({exc})", file=sys.stderr)
+            return 2
+    keys = ("tool", "baseline", "overrides", "formats", "param_sets")
+    for d, p in zip(dirs, parts, strict=True):
+        for key in keys:
+            if p.get(key) != parts[0].get(key):
+                print(f"synth_yosys: --merge {d}: {key} differs from {dirs[0]}'s: not shards of one sweep",
+                      file=sys.stderr)
+                return 2
+    shards = sorted(p.get("shard", "?") for p in parts)
+    runs = [r for p in parts for r in p["runs"]]
+    ids = [(r["rtl"], r["core"], r["format"], r["params"]) for r in runs]
+    if len(set(ids)) != len(ids):
+        print("synth_yosys: --merge: a run appears in two shards", file=sys.stderr)
+        return 2
+    meta = {k: parts[0].get(k) for k in keys} | {
+        "jobs": parts[0].get("jobs"), "wall_seconds": max(p.get("wall_seconds", 0) for p in parts),
+        "merged_shards": shards}
+    cores = [c for c in CORES if any(r["core"] == c for r in runs)]
+    out.mkdir(parents=True, exist_ok=True)
+    return write_report(runs, meta, cores, out)
+
+
+def write_report(results: list, meta: dict, cores: list, out: Path) -> int:
+    """Derived figures, synth.json and the tables of a set of runs; the exit status."""
+    psets = [p for p in PARAM_SETS if p in meta["param_sets"]]
+    fmts = meta["formats"]
+    rtls = [t for t in ("before", "after") if any(r["rtl"] == t for r in results)]
+    wall = meta["wall_seconds"]
+    order = {(t, c, f, p): n for n, (t, p, f, c) in enumerate(
+        (t, p, f, c) for t in rtls for p in psets for f in fmts for c in cores)}
 
     def get(tag, core, fmt, pset):
         return next((x for x in results if (x["rtl"], x["core"], x["format"], x["params"]) ==
@@ -384,10 +478,8 @@ def main() -> int:
                                          "FF_per_lane": round((b["FF"] - a["FF"]) / d, 1)})
     flow = "synth_xilinx -family xc7 (hierarchical), then flatten; dep = LUT/MUXF/CARRY4 levels"
     (out / "synth.json").write_text(json.dumps(
-        {"tool": subprocess.run([yosys, "-V"], capture_output=True, text=True).stdout.strip(),
-         "flow": flow, "param_sets": {p: PARAM_SETS[p] for p in psets}, "formats": fmts,
-         "baseline": args.baseline, "overrides": overrides, "jobs": args.jobs, "wall_seconds": wall,
-         "runs": sorted(results, key=lambda r: jobs.index((r["rtl"], r["core"], r["format"], r["params"]))),
+        {**meta, "flow": flow,
+         "runs": sorted(results, key=lambda r: order.get((r["rtl"], r["core"], r["format"], r["params"]), 0)),
          "marginal": marginal}, indent=2))
 
     tags = list(rtls)
@@ -430,7 +522,7 @@ def main() -> int:
             failures.append(f"{r['rtl']} {r['run']}: {r['DSP48E1']} DSP48E1 in a multiplier-free core")
         if r["nodsp"] and r["DSP48E1"] != 0:
             failures.append(f"{r['rtl']} {r['run']}: -nodsp still used DSP48E1")
-    print(f"\nwrote {out / 'synth.json'} (wall time {wall:.0f}s, {args.jobs} jobs)")
+    print(f"\nwrote {out / 'synth.json'} (wall time {wall:.0f}s, {meta['jobs']} jobs)")
     for f in failures:
         print("ERROR:", f, file=sys.stderr)
     return 1 if failures else 0

@@ -102,3 +102,47 @@ def test_cells_are_counted_in_the_block_of_their_instance_path():
     assert blocks["backend"] == {"LUT": 1, "FF": 1, "LUTRAM": 0, "DSP48E1": 0}
     assert blocks["control"]["LUT"] == 3  # the register block, the top's own cell, an unknown path
     assert sum(b["LUT"] for b in blocks.values()) == 7
+
+
+def test_shards_split_every_run_once_and_balance_their_cost():
+    jobs = [("after", c, f, p) for p in S.DEFAULT_SETS for f in S.FORMATS for c in S.CORES
+            if c not in S.PACKED or f == "dense"]
+    for n in (1, 2, 3):
+        shards = [S.shard_jobs(jobs, k, n) for k in range(1, n + 1)]
+        assert sorted(j for s in shards for j in s) == sorted(jobs), f"{n} shards lose or repeat runs"
+        costs = [sum(S.run_cost(j) for j in s) for s in shards]
+        assert max(costs) - min(costs) <= max(S.run_cost(j) for j in jobs), f"unbalanced {costs}"
+        assert shards == [S.shard_jobs(jobs, k, n) for k in range(1, n + 1)], "not deterministic"
+    for bad in ("0/2", "3/2", "1", "a/b"):
+        assert S.parse_shard(bad) is False
+
+
+def _fake_run(core: str, pset: str, lut: int) -> dict:
+    blocks = {b: {"LUT": 0, "FF": 0, "LUTRAM": 0, "DSP48E1": 0} for b in S.BLOCKS}
+    blocks["products"]["LUT"] = lut
+    lanes = S.PARAM_SETS[pset]["PAR_IN"] * S.PARAM_SETS[pset]["PAR_OUT"]
+    return {"rtl": "after", "core": core, "format": "dense", "params": pset, "run": f"{core}-dense-{pset}",
+            "seconds": 1.0, "lanes": lanes, "LUT": lut, "FF": 2 * lut, "LUTRAM": 0, "BRAM": 0, "DSP48E1": 0,
+            "nodsp": S.CORES[core][1], "depth": 5, "blocks": blocks}
+
+
+def test_merge_joins_shards_as_one_sweep(tmp_path: Path):
+    meta = {"tool": "Yosys 0.23", "baseline": None, "overrides": {}, "formats": ["dense"],
+            "param_sets": {p: S.PARAM_SETS[p] for p in ("p4x4", "p4x16")}, "jobs": 2, "wall_seconds": 10}
+    core = "shift_pot4"
+    for k, (pset, lut) in enumerate((("p4x4", 1600), ("p4x16", 4000)), start=1):
+        (tmp_path / f"s{k}").mkdir()
+        (tmp_path / f"s{k}" / "synth.json").write_text(json.dumps(
+            meta | {"shard": f"{k}/2", "runs": [_fake_run(core, pset, lut)], "marginal": []}))
+    out = tmp_path / "merged"
+    assert S.merge([tmp_path / "s1", tmp_path / "s2"], out) == 0
+    merged = json.loads((out / "synth.json").read_text())
+    assert [r["params"] for r in merged["runs"]] == ["p4x4", "p4x16"]
+    assert merged["merged_shards"] == ["1/2", "2/2"]
+    # the marginal per lane needs both shards' runs: (4000 - 1600) / (64 - 16) lanes
+    assert merged["marginal"] == [{"rtl": "after", "core": core, "format": "dense", "from": "p4x4",
+                                   "to": "p4x16", "LUT_per_lane": 50.0, "FF_per_lane": 100.0}]
+    other = json.loads((tmp_path / "s2" / "synth.json").read_text()) | {"tool": "Yosys 0.40"}
+    (tmp_path / "s2" / "synth.json").write_text(json.dumps(other))
+    assert S.merge([tmp_path / "s1", tmp_path / "s2"], tmp_path / "bad") == 2
+    assert not (tmp_path / "bad" / "synth.json").exists()

@@ -35,12 +35,14 @@ def test_terms_rebuild_every_code_and_max_abs_is_reached(kind, w_bits, e1, e2):
 
 @pytest.mark.parametrize(("kind", "w_bits", "e1", "e2"), [f for f in FORMATS if f[0] != "ios"],
                          ids=lambda x: str(x))
-def test_grid_values(kind, w_bits, e1, e2):
+def test_quantizer_codes(kind, w_bits, e1, e2):
     fmt = codes.code_format(kind, w_bits, e1, e2)
-    grid = fmt.grid_values()
-    assert 0 in grid and grid.size == 1 << w_bits if kind != "int" else grid.size == (1 << w_bits) - 1
-    if kind == "int":  # symmetric
-        assert np.array_equal(np.sort(grid), -np.sort(grid)[::-1])
+    grid = fmt.decode(fmt.quantizer_codes()).astype(np.int64)
+    assert 0 in grid
+    if kind == "int":  # symmetric: every code but -2^(b-1)
+        assert grid.size == (1 << w_bits) - 1 and np.array_equal(np.sort(grid), -np.sort(grid)[::-1])
+    else:
+        assert grid.size == 1 << w_bits
 
 
 def test_product_ops():
