@@ -15,20 +15,39 @@ SHARD      ?=
 COVERAGE_CHECK := $(if $(SHARD),,--functional-coverage)
 SHARD_ARGS := $(if $(SHARD),--splits $(lastword $(subst /, ,$(SHARD))) --group $(firstword $(subst /, ,$(SHARD))) --splitting-algorithm least_duration,)
 
-.PHONY: all first-layer help setup contract registry durations vectors report sim sim-full test lint synth headline netlist-sim power bench bench-sim bench-formats vivado vivado-ip hls-csim hls clean distclean
+.PHONY: all first-vectors first-report first-layer help setup contract registry durations vectors report sim sim-full test lint synth headline netlist-sim power bench bench-sim bench-formats vivado vivado-ip hls-csim hls clean distclean
 
-# A newcomer's first result: the whole conv8 through one core of each arithmetic (each in
-# another weight format, bit-exact against the golden model) and one HLS kernel, then the report.
-# The regression is `make test`.
-all: setup vectors report first-layer
+# A newcomer's first result, in minutes: the vectors and the report of the three codes the first
+# cores run (refitted, dense / KRP / IKR), then the whole conv8 through one core of each
+# arithmetic (each in another weight format, bit-exact against the golden model) and one HLS
+# kernel. Everything goes to build/first/ (its layer cache is shared: a later `make vectors`
+# reuses the refits). The full export and report are `make vectors report`; the regression is
+# `make test`.
+FIRST       := build/first
+FIRST_RUNS  := mult-int8:dense shift-pot4:krp plut-ios4:ikr
+FIRST_CODES := --schemes int8 pot4 ios4 --prunings dense krp ikr
+all: setup first-vectors first-layer first-report
 
-first-layer: $(STAMP) vectors
-	$(PY) scripts/bench_formats.py --runs mult-int8:dense shift-pot4:krp plut-ios4:ikr --jobs $(JOBS) \
-	    --json build/first_layer.json
-	$(PY) scripts/hls_csim.py --kernel shift --format dense --modes 1 pot4-dense
+first-vectors: $(FIRST)/vectors/index.json
+
+$(FIRST)/vectors/index.json: $(STAMP) $(wildcard pymodel/*.py)
+	$(PY) -m pymodel export --out $(FIRST)/vectors $(FIRST_CODES) --no-tiles --no-stress
+
+# (its cycles figure shows first-layer's runs when they are there)
+first-report: first-vectors
+	$(PY) -m pymodel report $(FIRST_CODES) --variants refit --json $(FIRST)/report.json
+	$(PY) -m pymodel.report_html --report $(FIRST)/report.json --bench $(FIRST)/first_layer.json \
+	    --out $(FIRST)/report
+
+first-layer: first-vectors
+	CONV_VECTOR_DIR=$(FIRST)/vectors $(PY) scripts/bench_formats.py --runs $(FIRST_RUNS) --jobs $(JOBS) \
+	    --json $(FIRST)/first_layer.json
+	$(PY) scripts/hls_csim.py --vectors $(FIRST)/vectors --kernel shift --format dense --modes 1 pot4-dense
 
 help:
-	@echo "all        setup, vectors, report, first-layer (a first result in minutes; tests: make test)"
+	@echo "all        setup, first-vectors, first-layer, first-report: a first result in minutes (build/first/)"
+	@echo "first-vectors  vectors of the first cores' codes (int8, pot4, ios4 x dense, KRP, IKR; refitted)"
+	@echo "first-report   the report of those layers: table + page build/first/report/index.html"
 	@echo "first-layer  whole conv8 through one RTL core per arithmetic (bare Verilator) and one HLS kernel"
 	@echo "setup      the project's virtual environment .venv with every dependency"
 	@echo "contract   regenerate the contract's Verilog/Python/C++ constants and doc tables from spec/conv_engine.hjson"
