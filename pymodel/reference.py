@@ -151,24 +151,6 @@ def acc_multiply(act_u8: np.ndarray, wint: np.ndarray) -> np.ndarray:
 
 # ----------------------------------------------------------------------------- shift-add
 
-def shift_add_terms(
-    codes: np.ndarray,
-    scheme: str,
-    w_bits: int,
-    exp1_bits: int = 0,
-    exp2_bits: int = 0,
-    level_desc: np.ndarray | None = None,
-) -> list[tuple[int, np.ndarray]]:
-    """The weights as power-of-two terms read straight from the code fields (each code format's
-    own decomposition: pymodel.codes.CodeFormat.shift_add_terms).
-
-    Returns [(exponent, plane)] with plane int8 in {-1,0,1}, such that
-    decode(codes) == sum(plane << exponent). One plane per (term slot, exponent), empty
-    planes dropped.
-    """
-    return C.code_format(scheme, w_bits, exp1_bits, exp2_bits).shift_add_terms(codes, level_desc)
-
-
 def acc_shift_add(
     act: np.ndarray,
     codes: np.ndarray,
@@ -181,7 +163,9 @@ def acc_shift_add(
     """SHIFT accumulators: sum over terms of conv(act, {-1,0,1} plane) << exponent (int64)."""
     act = check_act(act)
     c = _check_weights(codes, act.shape[0], "codes")
-    terms = shift_add_terms(c, scheme, w_bits, exp1_bits, exp2_bits, level_desc)
+    # the weights as power-of-two terms read straight from the code fields (each format's own
+    # decomposition): decode(codes) == sum(plane << exponent), planes in {-1, 0, 1}
+    terms = C.code_format(scheme, w_bits, exp1_bits, exp2_bits).shift_add_terms(c, level_desc)
     acc = np.zeros((c.shape[0],) + act.shape[1:], dtype=np.int64)
     if not terms:
         return acc
