@@ -120,8 +120,10 @@ def make_layer(conv8: ConvWeights, acts: ActivationSet, scheme: str, pruning: st
         from pymodel.refit import refit_and_quantize
 
         # Dense: the float weights already are the LS optimum; only the error feedback applies.
+        # INQ fixes its scale by rule (n1), so it keeps it; the other grids search their neighbours.
         quantized, bias, info = refit_and_quantize(conv8, acts, mask, grid_maker,
-                                                   lsq_refit=pruning != "dense")
+                                                   lsq_refit=pruning != "dense",
+                                                   scale_search=spec.quantizer != "inq")
         if retrain is not None:
             from pymodel.retrain import retrain_layer
 

@@ -80,3 +80,62 @@ def test_whole_layer_heldout_targets(conv8, acts, scheme, pruning, refit, floor_
 def test_registry():
     assert set(SCHEMES) == {"int8", "int4", "pot4", "apot5", "apot6", "ios4", "inq4", "inq4c"}
     assert PRUNINGS == ("dense", "unstructured", "krp", "ikr")
+
+
+def _tiny_problem(seed=0, cin=3, cout=6):
+    rng = np.random.default_rng(seed)
+    xf = np.maximum(rng.normal(size=(4, cin, 6, 6)), 0).astype(np.float32)
+    xi = np.clip(np.floor(xf * 16 + 0.5), 0, 255).astype(np.uint8)
+    acts = ActivationSet(8, 4, xf, xf[:1], xi, xi[:1], "random")
+    conv = ConvWeights(rng.normal(size=(cout, cin, 3, 3)).astype(np.float32),
+                       rng.normal(size=cout).astype(np.float32), "random")
+    return acts, conv
+
+
+def test_gptq_order_is_only_a_permutation():
+    """With an identity Hessian GPTQ has no error to feed back, so any column order gives plain
+    rounding; the act order must undo its permutation exactly."""
+    import torch
+
+    from pymodel.quant import pot_grid
+    from pymodel.refit import gptq_quantize
+
+    _, conv = _tiny_problem()
+    n = conv.weight[0].size + 1
+    a = torch.eye(n, dtype=torch.float64)
+    a.diagonal()[:-1] = torch.linspace(1.0, 2.0, n - 1)  # distinct energies: act order != natural
+    mask = np.ones(conv.weight.shape, bool)
+    grid = pot_grid(conv.weight, mask)
+    rounded = grid.quantize(conv.weight, mask)
+    for order in ("act", "natural"):
+        q, _ = gptq_quantize(conv.weight.astype(np.float64), conv.bias.astype(np.float64), mask, grid, (a,),
+                             damp=0.0, order=order)
+        np.testing.assert_array_equal(q.codes, rounded.codes)
+    with pytest.raises(ValueError, match="act, natural"):
+        gptq_quantize(conv.weight, conv.bias, mask, grid, (a,), order="random")
+
+
+@pytest.mark.parametrize("scheme", ["pot4", "int4"])
+def test_scale_search_never_loses_on_calibration(scheme):
+    """The search keeps, per channel, the best of candidates that include the grid's own scale, so
+    its calibration loss is at most plain GPTQ's, channel by channel; pot scales stay powers of 2."""
+    import torch
+
+    from pymodel.refit import calibration_loss, gptq_quantize, gptq_scale_search, gram_matrices
+
+    acts, conv = _tiny_problem(1)
+    grams = gram_matrices(acts)
+    mask = np.random.default_rng(2).random(conv.weight.shape) < 0.6
+    w, b = conv.weight.astype(np.float64) * mask, conv.bias.astype(np.float64)
+    grid = SCHEMES[scheme].grid_maker()(w, mask, col_weight=grams[0].diagonal()[:-1].numpy())
+    plain, _ = gptq_quantize(w, b, mask, grid, grams)
+    searched = gptq_scale_search(conv, w, b, mask, grid, grams)
+
+    def loss(q):
+        wq = torch.from_numpy(q.wint.reshape(len(b), -1) * q.wscale[:, None])
+        return calibration_loss(conv, grams, wq)[0]
+
+    assert (loss(searched) <= loss(plain) + 1e-9 * loss(plain).abs()).all()
+    assert (searched.wint[~mask] == 0).all()
+    if scheme == "pot4":
+        assert np.array_equal(np.log2(searched.wscale), np.round(np.log2(searched.wscale)))
