@@ -9,7 +9,10 @@ Streams (symbol = the stored value, in the order the weight buffer is filled, co
   1-bit occupancy map (2 symbols).
 
 Each stream has its own static model: the symbol frequencies quantized to MODEL_PRECISION bits,
-stored once with the layer (n_symbols x MODEL_PRECISION bits, counted). Per-channel words, the
+stored once with the layer (n_symbols x MODEL_PRECISION bits, counted). The code stream of a
+4-bit layer is also coded with an order-1 model (one frequency row per previous symbol: the
+taps of a kernel row are correlated, e.g. 3.59 -> 3.42 bits per code on KRP pot4), kept when it
+is smaller with its n_symbols^2 table counted (`rans_order` 1 in the report's streams). Per-channel words, the
 IKR pattern library and the IOS level descriptors stay at fixed width (storage_bits' metadata).
 
 Decoder cost (what a hardware decoder in front of the weight buffer needs), per stream:
@@ -18,8 +21,11 @@ Decoder cost (what a hardware decoder in front of the weight buffer needs), per 
   (frequency, cumulative) pairs of 12 bits, a symbol search over the cumulative table (a
   4-level comparator tree for 16 symbols, or a 4096-entry slot->symbol ROM), one 12 x 32-bit
   multiply-add per symbol (one DSP48), and a 32-bit word refill; one symbol per cycle pipelined.
-* Huffman (canonical): the code lengths (n_symbols x 4 bits), a barrel shifter over a 2*Lmax
-  bit window and a first-code-per-length comparator chain (Lmax <= 15 here); no multiplier.
+  Order 1 adds a 4-bit register holding the last symbol, which selects the row of a
+  n_symbols x n_symbols table (256 (frequency, cumulative) pairs for 4-bit codes); the decoded
+  symbol feeds back into the next search within the cycle, as the state already does.
+* Huffman (canonical, order 0): the code lengths (n_symbols x 4 bits), a barrel shifter over a
+  2*Lmax bit window and a first-code-per-length comparator chain (Lmax <= 15 here); no multiplier.
 conv8's weight buffer is filled once per layer (1.18 M codes against 3.6 M compute cycles at
 PAR_IN = PAR_OUT = 16), so one decoder at one symbol per cycle does not slow the core.
 """
@@ -35,6 +41,7 @@ from pymodel.types import QuantizedLayer
 
 MODEL_PRECISION = 12  # bits per stored frequency (rANS) - also the table cost per symbol
 HUFFMAN_LENGTH_BITS = 4  # a stored canonical Huffman code length
+CONTEXT_MIN_ALPHABET = 16  # order-1 (previous-symbol) rANS is tried on code streams of >= 4 bits
 
 
 def streams(layer: QuantizedLayer) -> dict[str, tuple[np.ndarray, int]]:
@@ -99,6 +106,47 @@ def rans_decode(words: np.ndarray, probs: np.ndarray, n: int) -> np.ndarray:
     return coder.decode(model, n)
 
 
+def _contexts(symbols: np.ndarray) -> np.ndarray:
+    """The order-1 context of each symbol: the previous symbol of the stream (0 for the first)."""
+    return np.concatenate([[0], symbols[:-1]]).astype(np.int64)
+
+
+def context_table(symbols: np.ndarray, alphabet: int) -> np.ndarray:
+    """[alphabet, alphabet] probabilities as stored (MODEL_PRECISION-bit frequencies): row c is the
+    distribution of a symbol whose predecessor is c; rows of contexts that never occur are zero."""
+    ctx = _contexts(symbols)
+    table = np.zeros((alphabet, alphabet))
+    for c in np.unique(ctx):
+        table[c] = _quantized_model(_probabilities(symbols[ctx == c], alphabet))
+    return table
+
+
+def rans_encode_context(symbols: np.ndarray, alphabet: int) -> tuple[np.ndarray, np.ndarray]:
+    """Order-1 rANS: (compressed uint32 words, context_table), each symbol coded with the row of
+    its predecessor."""
+    import constriction
+
+    symbols = np.ascontiguousarray(symbols, np.int32)
+    table = context_table(symbols, alphabet)
+    coder = constriction.stream.stack.AnsCoder()
+    coder.encode_reverse(symbols, constriction.stream.model.Categorical(perfect=False),
+                         np.ascontiguousarray(table[_contexts(symbols)], np.float64))
+    return coder.get_compressed(), table
+
+
+def rans_decode_context(words: np.ndarray, table: np.ndarray, n: int) -> np.ndarray:
+    """Sequential decode of rans_encode_context: the context is the symbol just decoded."""
+    import constriction
+
+    model = constriction.stream.model.Categorical(perfect=False)
+    coder = constriction.stream.stack.AnsCoder(np.ascontiguousarray(words, np.uint32))
+    out = np.zeros(n, np.int32)
+    prev = 0
+    for i in range(n):
+        prev = out[i] = int(coder.decode(model, table[prev][None, :].astype(np.float64))[0])
+    return out
+
+
 def huffman_bits(symbols: np.ndarray, alphabet: int) -> tuple[int, int]:
     """(exact Huffman-coded length in bits, longest code length), from the code lengths of
     constriction's Huffman tree on the stream's frequencies."""
@@ -148,11 +196,19 @@ def entropy_storage(layer: QuantizedLayer) -> dict:
     for name, (sym, alphabet) in streams(layer).items():
         words, probs = rans_encode(sym, alphabet)
         rans = 32 * len(words) + MODEL_PRECISION * alphabet
+        order = 0
+        if name == "codes" and alphabet >= CONTEXT_MIN_ALPHABET:
+            # order 1 where it pays for its table (alphabet^2 frequencies, every row counted)
+            ctx_words, _ = rans_encode_context(sym, alphabet)
+            ctx_bits = 32 * len(ctx_words) + MODEL_PRECISION * alphabet * alphabet
+            if ctx_bits < rans:
+                rans, order = ctx_bits, 1
         huff, lmax = huffman_bits(sym, alphabet)
         huff += HUFFMAN_LENGTH_BITS * alphabet
         per_stream[name] = {"symbols": int(len(sym)), "fixed_bits_per_symbol": math.ceil(math.log2(alphabet)),
                             "entropy_bits_per_symbol": entropy_bits(sym, alphabet) / max(1, len(sym)),
-                            "rans_bits": int(rans), "huffman_bits": int(huff), "huffman_max_len": lmax}
+                            "rans_bits": int(rans), "rans_order": order, "huffman_bits": int(huff),
+                            "huffman_max_len": lmax}
         rans_total += rans
         huff_total += huff
     # fixed metadata that is not entropy coded: per-channel words, pattern library, level descriptors

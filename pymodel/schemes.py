@@ -21,6 +21,9 @@ class Scheme:
     exp2_bits: int = 0
     quantizer: str = ""  # a grid other than the kind's own ("inq": INQ levels in the pot format)
     per_channel: bool = True  # pot / inq: one scale per output channel (else one per layer)
+    # refit only: entropy-constrained GPTQ with the smallest rate weight whose rANS-coded storage
+    # reaches this ratio against fp32 (pymodel.refit.reach_storage_ratio); the codes stay the kind's
+    storage_target: float | None = None
 
     def grid_maker(self, per_channel: bool | None = None):
         per_channel = self.per_channel if per_channel is None else per_channel
@@ -46,6 +49,8 @@ SCHEMES: dict[str, Scheme] = {
     # per channel as an option
     "inq4": Scheme("inq4", "pot", 4, 3, quantizer="inq", per_channel=False),
     "inq4c": Scheme("inq4c", "pot", 4, 3, quantizer="inq", per_channel=True),
+    # pot4 codes chosen for entropy-coded storage: 27x fp32 after rANS (issue 15's KRP target)
+    "pot4e": Scheme("pot4e", "pot", 4, 3, storage_target=27.0),
 }
 # what `python -m pymodel export` writes by default: the RTL and HLS tests select these sets by
 # name, so schemes added later are exported only when asked for (--schemes)
@@ -90,7 +95,8 @@ def make_layer(conv8: ConvWeights, acts: ActivationSet, scheme: str, pruning: st
     and the float bias is kept. With refit the kept weights and bias are refitted by least
     squares and quantized with error feedback (pymodel.refit). `seed` is recorded only: every
     step is deterministic. `retrain` (pymodel.retrain.METHODS, needs refit) then fine-tunes the
-    refitted codes by distillation on the calibration crops."""
+    refitted codes by distillation on the calibration crops. A scheme's storage_target applies to
+    the refit path only (it needs the calibration loss): without refit it rounds like its kind."""
     if scheme not in SCHEMES:
         raise ValueError(f"unknown scheme {scheme!r}; expected one of {', '.join(SCHEMES)}")
     if pruning not in PRUNINGS:
@@ -120,10 +126,18 @@ def make_layer(conv8: ConvWeights, acts: ActivationSet, scheme: str, pruning: st
         from pymodel.refit import refit_and_quantize
 
         # Dense: the float weights already are the LS optimum; only the error feedback applies.
-        # INQ fixes its scale by rule (n1), so it keeps it; the other grids search their neighbours.
+        def ratio_of(q):  # rANS-coded storage of the layer these codes would make, x fp32
+            from pymodel.entropy import entropy_storage
+
+            return entropy_storage(_layer(spec, pruning, False, q, mask, meta, np.zeros(w_shape[0]),
+                                          {}))["rans_ratio_vs_fp32"]
+
+        # The 4-bit grids search their scale's neighbours (one scale step is a large part of their
+        # error; at 5-8 bits the search is not worth its time); INQ fixes its scale by rule (n1).
         quantized, bias, info = refit_and_quantize(conv8, acts, mask, grid_maker,
                                                    lsq_refit=pruning != "dense",
-                                                   scale_search=spec.quantizer != "inq")
+                                                   scale_search=spec.w_bits <= 4 and spec.quantizer != "inq",
+                                                   storage_target=spec.storage_target, ratio_of=ratio_of)
         if retrain is not None:
             from pymodel.retrain import retrain_layer
 
@@ -141,6 +155,11 @@ def make_layer(conv8: ConvWeights, acts: ActivationSet, scheme: str, pruning: st
         extra["k_rows"] = k_rows
     if pruning == "ikr":
         extra.update(ikr_k=ikr_k, n_patterns=n_patterns)
+    return _layer(spec, pruning, refit, quantized, mask, meta, bias, extra)
+
+
+def _layer(spec: Scheme, pruning: str, refit: bool, quantized, mask, meta: dict, bias, extra: dict
+           ) -> QuantizedLayer:
     return QuantizedLayer(
         scheme=spec.kind, pruning=pruning, refit=refit, w_bits=spec.w_bits, exp1_bits=spec.exp1_bits,
         exp2_bits=spec.exp2_bits, codes=quantized.codes, wint=quantized.wint,

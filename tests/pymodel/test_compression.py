@@ -114,3 +114,22 @@ def test_export_names_of_new_schemes_and_retrained_layers():
     assert export.set_name_of(make_layer(conv, acts, "inq4", "krp"), 4, None) == "inq4-krp-norefit-a4"
     object.__setattr__(inq, "extra", {**inq.extra, "retrain": "qat"})
     assert export.set_name_of(inq, 8, None) == "inq4-krp-qat"
+
+
+def test_order1_coding_round_trips_and_is_chosen_only_when_smaller():
+    """A stream whose symbol repeats its predecessor: order 1 beats order 0 by far and decodes back;
+    on the small real-looking layer the chosen order is the one with the fewer counted bits."""
+    rng = np.random.default_rng(3)
+    sym = np.repeat(rng.integers(0, 16, 400), 8).astype(np.int32)
+    words, table = entropy.rans_encode_context(sym, 16)
+    np.testing.assert_array_equal(entropy.rans_decode_context(words, table, len(sym)), sym)
+    assert 32 * len(words) < entropy.entropy_bits(sym, 16) / 2
+    conv, acts = _small_problem(cin=16, cout=8)
+    layer = make_layer(conv, acts, "pot4", "dense")
+    sym, alphabet = entropy.streams(layer)["codes"]
+    words, table = entropy.rans_encode_context(sym, alphabet)
+    np.testing.assert_array_equal(entropy.rans_decode_context(words, table, len(sym)), sym)
+    st = entropy.entropy_storage(layer)["streams"]["codes"]
+    order0 = 32 * len(entropy.rans_encode(sym, alphabet)[0]) + entropy.MODEL_PRECISION * alphabet
+    order1 = 32 * len(words) + entropy.MODEL_PRECISION * alphabet**2
+    assert st["rans_bits"] == min(order0, order1) and st["rans_order"] == int(order1 < order0)

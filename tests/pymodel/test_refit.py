@@ -61,7 +61,7 @@ def test_refit_beats_rounding_on_heldout(conv8, small_acts, scheme, pruning):
 
 
 def test_make_layer_rejects_unknown_names(conv8, small_acts):
-    with pytest.raises(ValueError, match="int8, int4, pot4, apot5, apot6, ios4, inq4, inq4c"):
+    with pytest.raises(ValueError, match="int8, int4, pot4, apot5, apot6, ios4, inq4, inq4c, pot4e"):
         make_layer(conv8, small_acts, "int3", "dense")
     with pytest.raises(ValueError, match="dense, unstructured, krp, ikr"):
         make_layer(conv8, small_acts, "int8", "random")
@@ -78,7 +78,7 @@ def test_whole_layer_heldout_targets(conv8, acts, scheme, pruning, refit, floor_
 
 
 def test_registry():
-    assert set(SCHEMES) == {"int8", "int4", "pot4", "apot5", "apot6", "ios4", "inq4", "inq4c"}
+    assert set(SCHEMES) == {"int8", "int4", "pot4", "apot5", "apot6", "ios4", "inq4", "inq4c", "pot4e"}
     assert PRUNINGS == ("dense", "unstructured", "krp", "ikr")
 
 
@@ -139,3 +139,36 @@ def test_scale_search_never_loses_on_calibration(scheme):
     assert (searched.wint[~mask] == 0).all()
     if scheme == "pot4":
         assert np.array_equal(np.log2(searched.wscale), np.round(np.log2(searched.wscale)))
+
+
+def test_entropy_constrained_gptq_reaches_its_storage_target(monkeypatch):
+    """pot4e: the smallest rate weight that reaches the target; lam = 0 rounds like the plain
+    search; the codes stay pot4 codes on the layer's mask."""
+    import dataclasses
+
+    from pymodel import entropy, refit, schemes
+    from pymodel.codes import decode
+    from pymodel.refit import entropy_constrained, gptq_scale_search, gram_matrices
+
+    monkeypatch.setattr(refit, "RATE_ITERATIONS", 1)  # the search logic, not its precision
+    monkeypatch.setattr(refit, "RATE_TOLERANCE", 1.0)
+
+    acts, conv = _tiny_problem(4, cin=16, cout=8)
+    plain = make_layer(conv, acts, "pot4", "krp", refit=True)
+    base = entropy.entropy_storage(plain)["rans_ratio_vs_fp32"]
+    monkeypatch.setitem(schemes.SCHEMES, "pot4e",
+                        dataclasses.replace(SCHEMES["pot4e"], storage_target=round(base * 1.1, 3)))
+    layer = make_layer(conv, acts, "pot4e", "krp", refit=True)
+    assert entropy.entropy_storage(layer)["rans_ratio_vs_fp32"] >= round(base * 1.1, 3)
+    assert layer.extra["rate_lambda"] > 0 and layer.scheme == "pot"
+    np.testing.assert_array_equal(layer.mask, plain.mask)
+    assert (layer.wint[~layer.mask] == 0).all()
+    np.testing.assert_array_equal(decode(layer.codes, "pot", 4, 3), layer.wint)
+
+    grams = gram_matrices(acts)
+    mask = plain.mask
+    w, b = conv.weight.astype(np.float64) * mask, conv.bias.astype(np.float64)
+    grid = SCHEMES["pot4"].grid_maker()(w, mask, col_weight=grams[0].diagonal()[:-1].numpy())
+    start = gptq_scale_search(conv, w, b, mask, grid, grams)
+    same = entropy_constrained(conv, w, b, mask, grid, grams, 0.0, start)
+    np.testing.assert_array_equal(same.codes, start.codes)
