@@ -41,7 +41,8 @@ from pymodel.types import QuantizedLayer
 
 MODEL_PRECISION = 12  # bits per stored frequency (rANS) - also the table cost per symbol
 HUFFMAN_LENGTH_BITS = 4  # a stored canonical Huffman code length
-CONTEXT_MIN_ALPHABET = 16  # order-1 (previous-symbol) rANS is tried on code streams of >= 4 bits
+CONTEXT_ALPHABET = 16  # order-1 (previous-symbol) rANS is tried on 4-bit code streams (an 8-bit
+# stream's 256 x 256 table costs more than it could save)
 
 
 def streams(layer: QuantizedLayer) -> dict[str, tuple[np.ndarray, int]]:
@@ -197,7 +198,7 @@ def entropy_storage(layer: QuantizedLayer) -> dict:
         words, probs = rans_encode(sym, alphabet)
         rans = 32 * len(words) + MODEL_PRECISION * alphabet
         order = 0
-        if name == "codes" and alphabet >= CONTEXT_MIN_ALPHABET:
+        if name == "codes" and alphabet == CONTEXT_ALPHABET:
             # order 1 where it pays for its table (alphabet^2 frequencies, every row counted)
             ctx_words, _ = rans_encode_context(sym, alphabet)
             ctx_bits = 32 * len(ctx_words) + MODEL_PRECISION * alphabet * alphabet
