@@ -12,8 +12,9 @@ Each stream has its own static model: the symbol frequencies quantized to MODEL_
 stored once with the layer (n_symbols x MODEL_PRECISION bits, counted). The code stream of a
 4-bit layer is also coded with an order-1 model (one frequency row per previous symbol: the
 taps of a kernel row are correlated, e.g. 3.59 -> 3.42 bits per code on KRP pot4), kept when it
-is smaller with its n_symbols^2 table counted (`rans_order` 1 in the report's streams). Per-channel words, the
-IKR pattern library and the IOS level descriptors stay at fixed width (storage_bits' metadata).
+is smaller with its n_symbols^2 table counted (`rans_order` 1 in entropy_storage's streams).
+Per-channel words, the IKR pattern library and the IOS level descriptors stay at fixed width
+(storage_bits' metadata).
 
 Decoder cost (what a hardware decoder in front of the weight buffer needs), per stream:
 * rANS (constriction AnsCoder, 32-bit words, 24-bit precision by default; we quantize the

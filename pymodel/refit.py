@@ -7,11 +7,18 @@ with error feedback.
    [w; b0] is the float layer. Normal equations over the Gram matrices A = Xq^T Xq and
    C = Xq^T Xf, one masked Cholesky solve per channel, batched in torch (float64).
 2. GPTQ/SparseGPT-style quantization: the per-channel grid is fixed first (from the refit
-   weights, error weighted by diag(A)), then columns (ci, ky, kx) are quantized in order; each
-   column's error is pushed onto the not-yet-quantized columns through the Cholesky factor of
-   A^-1. Pruned positions are forced to zero the same way (so error flowing into them is passed
-   on, never kept) and the bias, the last column, absorbs what is left; finally the bias is set
-   to its exact least-squares value given the quantized weights.
+   weights, error weighted by diag(A)), then the columns are quantized in act order (by
+   decreasing diag(A)); each column's error is pushed onto the not-yet-quantized columns
+   through the Cholesky factor of A^-1. Pruned positions are forced to zero the same way (so
+   error flowing into them is passed on, never kept) and the bias, the last column, absorbs
+   what is left; finally the bias is set to its exact least-squares value given the quantized
+   weights. On the 4-bit grids each channel's scale may move to a neighbour whose GPTQ result
+   has the smaller calibration loss (gptq_scale_search).
+3. Optionally (schemes with a storage target, pot4e) entropy-constrained GPTQ: the rounding
+   minimises loss + mu * code length, with the smallest rate weight that reaches the target.
+
+The damping, the order and the scale candidates were chosen by photo-wise leave-one-out
+cross-validation on the calibration photos (docs/fidelity.md), never on the held-out ones.
 """
 
 from __future__ import annotations
