@@ -316,20 +316,21 @@ def entropy_constrained(conv8: ConvWeights, weight: np.ndarray, bias: np.ndarray
 def reach_storage_ratio(conv8: ConvWeights, weight: np.ndarray, bias: np.ndarray, mask: np.ndarray,
                         grid: QuantGrid, grams, start: Quantized, target: float,
                         ratio_of: Callable[[Quantized], float], order: str = "act"
-                        ) -> tuple[Quantized, float]:
-    """(the entropy-constrained layer, lam) for the smallest lam (to RATE_TOLERANCE, by doubling
-    then geometric bisection) whose layer reaches `target` x fp32 by ratio_of (its entropy-coded
-    storage): a data-free rule, it looks at storage only. lam = 0 when `start` already does."""
+                        ) -> tuple[Quantized, float, bool]:
+    """(the entropy-constrained layer, lam, reached) for the smallest lam (to RATE_TOLERANCE, by
+    x4 steps then geometric bisection) whose layer reaches `target` x fp32 by ratio_of (its
+    entropy-coded storage): a data-free rule, it looks at storage only. lam = 0 when `start`
+    already does; a target still out of reach at RATE_LAMBDA_MAX returns that layer, reached
+    False (a dense 4-bit layer, say: the figures then show how far it got)."""
     if ratio_of(start) >= target:
-        return start, 0.0
+        return start, 0.0, True
     lo, lam, best = 0.0, RATE_LAMBDA_START, None
     while best is None:
         q = entropy_constrained(conv8, weight, bias, mask, grid, grams, lam, start, order)
         if ratio_of(q) >= target:
             best, hi = q, lam
         elif lam >= RATE_LAMBDA_MAX:
-            raise ValueError(f"entropy-constrained quantization cannot reach {target}x fp32 "
-                             f"(lam={lam:g} gives {ratio_of(q):.2f}x)")
+            return q, lam, False
         else:
             lo, lam = lam, lam * 4
     lo = lo or hi / 16
@@ -340,7 +341,7 @@ def reach_storage_ratio(conv8: ConvWeights, weight: np.ndarray, bias: np.ndarray
             best, hi = q, mid
         else:
             lo = mid
-    return best, hi
+    return best, hi, True
 
 
 def _load_npz(path, keys):
@@ -417,9 +418,9 @@ def refit_and_quantize(conv8: ConvWeights, acts: ActivationSet, mask: np.ndarray
     if storage_target is not None:
         if ratio_of is None or not scale_search:
             raise ValueError("a storage target needs ratio_of and the scale search")
-        quantized, lam = reach_storage_ratio(conv8, w_fit, b_fit, mask, grid, grams, quantized,
-                                             storage_target, ratio_of, order)
-        info.update(storage_target=storage_target, rate_lambda=lam)
+        quantized, lam, reached = reach_storage_ratio(conv8, w_fit, b_fit, mask, grid, grams, quantized,
+                                                      storage_target, ratio_of, order)
+        info.update(storage_target=storage_target, rate_lambda=lam, storage_target_reached=reached)
     # the exact LS bias given the quantized weights
     wq = torch.from_numpy(quantized.wint.reshape(mask.shape[0], -1) * quantized.wscale[:, None])
     _, bias = calibration_loss(conv8, grams, wq)

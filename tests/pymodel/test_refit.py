@@ -160,7 +160,7 @@ def test_entropy_constrained_gptq_reaches_its_storage_target(monkeypatch):
                         dataclasses.replace(SCHEMES["pot4e"], storage_target=round(base * 1.1, 3)))
     layer = make_layer(conv, acts, "pot4e", "krp", refit=True)
     assert entropy.entropy_storage(layer)["rans_ratio_vs_fp32"] >= round(base * 1.1, 3)
-    assert layer.extra["rate_lambda"] > 0 and layer.scheme == "pot"
+    assert layer.extra["rate_lambda"] > 0 and layer.extra["storage_target_reached"] and layer.scheme == "pot"
     np.testing.assert_array_equal(layer.mask, plain.mask)
     assert (layer.wint[~layer.mask] == 0).all()
     np.testing.assert_array_equal(decode(layer.codes, "pot", 4, 3), layer.wint)
@@ -172,3 +172,10 @@ def test_entropy_constrained_gptq_reaches_its_storage_target(monkeypatch):
     start = gptq_scale_search(conv, w, b, mask, grid, grams)
     same = entropy_constrained(conv, w, b, mask, grid, grams, 0.0, start)
     np.testing.assert_array_equal(same.codes, start.codes)
+    from pymodel import cli
+
+    assert cli._set_name(layer, 8, None) == "pot4e-krp"  # exported beside pot4, same format
+
+    monkeypatch.setitem(schemes.SCHEMES, "pot4e", dataclasses.replace(SCHEMES["pot4e"], storage_target=1e4))
+    far = make_layer(conv, acts, "pot4e", "krp", refit=True)  # out of reach: the last try, flagged
+    assert not far.extra["storage_target_reached"] and far.extra["rate_lambda"] >= refit.RATE_LAMBDA_MAX
