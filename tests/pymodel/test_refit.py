@@ -172,9 +172,9 @@ def test_entropy_constrained_gptq_reaches_its_storage_target(monkeypatch):
     start = gptq_scale_search(conv, w, b, mask, grid, grams)
     same = entropy_constrained(conv, w, b, mask, grid, grams, 0.0, start)
     np.testing.assert_array_equal(same.codes, start.codes)
-    from pymodel import cli
+    from pymodel import export
 
-    assert cli._set_name(layer, 8, None) == "pot4e-krp"  # exported beside pot4, same format
+    assert export.set_name_of(layer, 8, None) == "pot4e-krp"  # exported beside pot4, same format
 
     monkeypatch.setitem(schemes.SCHEMES, "pot4e", dataclasses.replace(SCHEMES["pot4e"], storage_target=1e4))
     far = make_layer(conv, acts, "pot4e", "krp", refit=True)  # out of reach: the last try, flagged
