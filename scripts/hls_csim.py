@@ -35,7 +35,7 @@ from pymodel import contract, registry  # noqa: E402
 
 HLS = Path(os.environ.get("CONV_HLS_DIR", REPO / "hls"))  # a scratch copy, e.g. to prove the tests bite
 BUILD_ROOT = REPO / "build" / "hls" / "csim"
-VECTORS = Path(os.environ.get("CONV_VECTOR_DIR", REPO / "build" / "vectors"))
+VECTORS = Path(os.environ.get("CONV_VECTOR_DIR", REPO / "build" / "vectors")).resolve()
 FORMATS = registry.formats()
 # the kernels (one per product unit) and the codes each runs, from spec/cores.hjson
 KERNELS = tuple(unit.kernel for unit in registry.arithmetics().values())
@@ -268,7 +268,7 @@ def main(argv: list[str] | None = None) -> int:
         tag = args.scheme or registry.hls_default(args.kernel).scheme
         if SCHEME_KERNEL[tag] != args.kernel:
             ap.error(f"--scheme {tag} is run by the {SCHEME_KERNEL[tag]} kernel, not {args.kernel}")
-        dirs = [d if d.is_absolute() or d.exists() else args.vectors / d for d in args.dirs]
+        dirs = [(d if d.is_absolute() or d.exists() else args.vectors / d).resolve() for d in args.dirs]
         c = build(Build(args.kernel, args.format, tuple(defines), tag, args.a_bits))
         r = run(c.exe, dirs, args.modes)
         sys.stdout.write(r.stdout)

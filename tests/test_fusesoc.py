@@ -7,6 +7,7 @@ the tile's expected outputs (from pymodel's vectors, never computed here).
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -106,3 +107,9 @@ def test_sim_target_runs_a_golden_tile(tmp_path: Path):
     assert match and match.group(4) == "0", done.stdout[-2000:]
     got = read_harness_output(out, cout, h, w, par, signed=False)
     assert not first_mismatches(got, vs.out.astype(got.dtype))
+    # a vector directory that is not there stops the harness (no layer of zeros, no done line)
+    exe = next(p for p in tmp_path.rglob("Vconv_harness") if p.is_file() and os.access(p, os.X_OK))
+    missing = subprocess.run([str(exe), f"+dir={tmp_path / 'no-such-set'}", f"+out={tmp_path / 'x.txt'}"],
+                             capture_output=True, text=True, timeout=120)
+    assert "conv_harness: ERROR: cannot open" in missing.stdout, missing.stdout[-2000:]
+    assert not DONE_LINE.search(missing.stdout)

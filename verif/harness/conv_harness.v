@@ -102,7 +102,7 @@ reg [8:0]  pattern_mem [0:NPAT-1];              // IKR library masks
 integer cfg_h, cfg_w, cfg_cin, cfg_cout, cfg_mode;
 integer act_gap, wgt_gap, out_stall, seed, timeout;
 reg [8*1024-1:0] dir, out_name, path;
-integer out_fd;
+integer out_fd, probe_fd;
 
 initial begin
     if (!$value$plusargs("dir=%s", dir)) begin
@@ -126,7 +126,16 @@ initial begin
                  cfg_h, cfg_w, cfg_cin, cfg_cout);
         $finish;
     end
-    $sformat(path, "%0s/act.hex", dir);    $readmemh(path, act_mem, 0, cfg_cin*cfg_h*cfg_w-1);
+    // $readmemh only warns about a file it cannot open and leaves the memory as it was: a
+    // wrong +dir must stop the run instead of producing a layer of zeros
+    $sformat(path, "%0s/act.hex", dir);
+    probe_fd = $fopen(path, "r");
+    if (probe_fd == 0) begin
+        $display("conv_harness: ERROR: cannot open %0s (+dir is relative to the simulator's directory)", path);
+        $finish;
+    end
+    $fclose(probe_fd);
+    $readmemh(path, act_mem, 0, cfg_cin*cfg_h*cfg_w-1);
     $sformat(path, "%0s/wcode.hex", dir);  $readmemh(path, wcode_mem, 0, cfg_cout*cfg_cin*9-1);
     $sformat(path, "%0s/bias.hex", dir);   $readmemh(path, bias_mem, 0, cfg_cout-1);
     $sformat(path, "%0s/shift.hex", dir);  $readmemh(path, shift_mem, 0, cfg_cout-1);
