@@ -2,6 +2,9 @@
 # whole test suite (what CI runs). Every target uses the project's own virtual environment.
 
 PYTHON_SYS ?= python3.11
+# Packages install without byte-compiling (pip would compile all of torch, about a minute); Python
+# then caches each module it imports the first time, so the environment must let it write them.
+unexport PYTHONDONTWRITEBYTECODE
 VENV       ?= .venv
 PY         := $(VENV)/bin/python
 STAMP      := $(VENV)/.installed
@@ -15,7 +18,7 @@ SHARD      ?=
 COVERAGE_CHECK := $(if $(SHARD),,--functional-coverage)
 SHARD_ARGS := $(if $(SHARD),--splits $(lastword $(subst /, ,$(SHARD))) --group $(firstword $(subst /, ,$(SHARD))) --splitting-algorithm least_duration,)
 
-.PHONY: all first-vectors first-builds first-report first-layer help setup contract registry durations vectors report sim sim-full test lint synth headline netlist-sim power bench bench-sim bench-formats vivado vivado-ip hls-csim hls clean distclean
+.PHONY: all first-vectors first-report first-layer help setup contract registry durations vectors report sim sim-full test lint synth headline netlist-sim power bench bench-sim bench-formats vivado vivado-ip hls-csim hls clean distclean
 
 # A newcomer's first result, in minutes: the vectors and the report of the three codes the first
 # cores run (refitted, dense / KRP / IKR), then the whole conv8 through one core of each
@@ -26,14 +29,7 @@ SHARD_ARGS := $(if $(SHARD),--splits $(lastword $(subst /, ,$(SHARD))) --group $
 FIRST       := build/first
 FIRST_RUNS  := mult-int8:dense shift-pot4:krp plut-ios4:ikr
 FIRST_CODES := --schemes int8 pot4 ios4 --prunings dense krp ikr
-# The RTL and HLS builds need no vectors: they run beside the export (one core each).
-all: setup
-	$(MAKE) --no-print-directory -j2 first-vectors first-builds
-	$(MAKE) --no-print-directory first-layer first-report
-
-first-builds: $(STAMP)
-	$(PY) scripts/bench_formats.py --runs $(FIRST_RUNS) --build-only
-	$(PY) scripts/hls_csim.py --kernel shift --format dense --build-only
+all: setup first-vectors first-layer first-report
 
 first-vectors: $(FIRST)/vectors/index.json
 
@@ -55,7 +51,6 @@ help:
 	@echo "all        setup, first-vectors, first-layer, first-report: a first result in minutes (build/first/)"
 	@echo "first-vectors  vectors of the first cores' codes (int8, pot4, ios4 x dense, KRP, IKR; refitted)"
 	@echo "first-report   the report of those layers: table + page build/first/report/index.html"
-	@echo "first-builds   the first-layer executables (needs no vectors: make all runs it beside the export)"
 	@echo "first-layer  whole conv8 through one RTL core per arithmetic (bare Verilator) and one HLS kernel"
 	@echo "setup      the project's virtual environment .venv with every dependency"
 	@echo "contract   regenerate the contract's Verilog/Python/C++ constants and doc tables from spec/conv_engine.hjson"
@@ -92,7 +87,7 @@ $(STAMP): pyproject.toml constraints.txt
 	@command -v $(PYTHON_SYS) >/dev/null || { echo "error: $(PYTHON_SYS) not found (Python 3.11 is required)"; exit 1; }
 	$(PYTHON_SYS) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -c constraints.txt -e '.[sim,dev,hls]'
+	$(PY) -m pip install --quiet --no-compile -c constraints.txt -e '.[sim,dev,hls]'
 	@command -v yosys >/dev/null || echo "note: yosys not found; 'make synth' needs it (apt-get install yosys)"
 	@touch $@
 

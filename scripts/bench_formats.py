@@ -24,7 +24,7 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(REPO_ROOT / "verif"), str(REPO_ROOT)]
 
-from common.layer_run import build_bare, run_layer_bare  # noqa: E402
+from common.layer_run import run_layer_bare  # noqa: E402
 from common.sim_env import BUILD_ROOT, apply_verilator_env, sim_tools_missing  # noqa: E402
 from common.vector_sets import CORES, IKR_K, MAKE_VECTORS_HINT, layer_set  # noqa: E402
 
@@ -32,7 +32,6 @@ from pymodel import registry  # noqa: E402
 
 SPEEDUP_TARGET = {"krp": 0.95 * 3.0, "ikr": 0.95 * 9 / IKR_K}
 WALL_TARGET_S = 60.0
-WHOLE_LAYER_A_BITS = 8  # the exporter's whole-layer sets (--a-bits default)
 
 
 def _run_pair(text: str) -> tuple[str, str]:
@@ -55,9 +54,6 @@ def main() -> int:
     parser.add_argument("--runs", nargs="+", type=_run_pair, metavar="CORE:FORMAT",
                         help="exactly these core x format runs (instead of --cores x --formats)")
     parser.add_argument("--jobs", type=int, default=1, help="runs built and simulated at once (default 1)")
-    parser.add_argument("--build-only", action="store_true",
-                        help="only build the runs' executables (8-bit activations, the whole-layer sets'; "
-                             "no vector sets needed), e.g. while the vectors are being exported")
     parser.add_argument("--json", default=str(BUILD_ROOT / "bench_formats.json"), help="JSON output file")
     args = parser.parse_args()
     why = sim_tools_missing()
@@ -66,11 +62,6 @@ def main() -> int:
         return 2
     apply_verilator_env()
     pairs = args.runs or [(c, f) for c in args.cores for f in args.formats]
-    if args.build_only:
-        with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
-            for exe in pool.map(lambda p: build_bare(p[0], p[1], WHOLE_LAYER_A_BITS), pairs):
-                print(f"built {exe}", flush=True)
-        return 0
     work = []
     for core_name, fmt in pairs:
         set_name = layer_set(CORES[core_name], fmt)

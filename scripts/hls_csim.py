@@ -251,16 +251,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--vectors", type=Path, default=VECTORS,
                     help="vector directory; with --kernel, set names are looked up in it")
     ap.add_argument("dirs", nargs="*", type=Path, help="vector set directories (or names under --vectors)")
-    ap.add_argument("--build-only", action="store_true",
-                    help="with --kernel: compile the testbench only (no vector sets needed)")
     args = ap.parse_args(argv)
     try:
         if args.layer:
             return _run_layer(args.vectors, args.modes)
         if args.tiles:
             return _run_tiles(args.vectors, args.modes)
-        if not args.kernel or not (args.dirs or args.build_only):
-            ap.error("give --layer, --tiles, or --kernel with vector set directories (or --build-only)")
+        if not args.kernel or not args.dirs:
+            ap.error("give --layer, --tiles, or --kernel with vector set directories")
         defines = []
         for d in args.define:
             k, sep, v = d.partition("=")
@@ -272,9 +270,6 @@ def main(argv: list[str] | None = None) -> int:
             ap.error(f"--scheme {tag} is run by the {SCHEME_KERNEL[tag]} kernel, not {args.kernel}")
         dirs = [(d if d.is_absolute() or d.exists() else args.vectors / d).resolve() for d in args.dirs]
         c = build(Build(args.kernel, args.format, tuple(defines), tag, args.a_bits))
-        if args.build_only:
-            print(f"built {c.exe}" + (" (cached)" if c.cached else f" in {c.seconds:.1f} s"))
-            return 0
         r = run(c.exe, dirs, args.modes)
         sys.stdout.write(r.stdout)
         sys.stderr.write(r.stderr)
