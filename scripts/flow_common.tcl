@@ -15,3 +15,7 @@ proc step {what args} {
     }
     return $msg
 }
+
+# The product units (ARITH) and weight formats (FORMAT) of conv_engine: the core registry's
+# (spec/cores.hjson), through its generated Tcl view next to this file.
+source [file join [file dirname [file normalize [info script]]] cores.tcl]

@@ -29,9 +29,7 @@ set script_dir [file dirname [file normalize [info script]]]
 set repo_dir   [file dirname $script_dir]
 source [file join $script_dir clock_targets.tcl]
 set flow_name vivado_ip.tcl
-source [file join $script_dir flow_common.tcl]
-# product units (ARITH) and weight formats (FORMAT) of conv_engine, from spec/cores.hjson
-source [file join $script_dir cores.tcl]
+source [file join $script_dir flow_common.tcl]  ;# also the core registry's CORE_ARITHS, CORE_FORMATS
 if {![info exists argv]} { set argv {} }
 
 
