@@ -90,8 +90,8 @@ PARAM_SETS = {
 DEFAULT_SETS = ["p4x4", "p4x16", "p16x16"]
 # module (base name) -> block
 BLOCK_OF = {
-    "conv_prod_unit": "products",  # the unit dispatch: holds one of the units below
-    "conv_prod_mult": "products", "conv_prod_shift": "products", "conv_prod_plut": "products",
+    # the unit dispatch and every product unit of the registry
+    "conv_prod_unit": "products", **{Path(u.rtl).stem: "products" for u in registry.arithmetics().values()},
     "conv_adder_tree": "trees", "conv_accumulators": "acc",
     "conv_backend": "backend", "conv_requant": "requant",
     "conv_line_buffer": "buffers", "conv_wgt_buffer": "buffers", "conv_out_fifo": "buffers",
