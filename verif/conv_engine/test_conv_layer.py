@@ -1,7 +1,8 @@
 """Whole conv8 layer (256->512, 28x28, real data) per core through the file-driven harness.
 
-Python only clocks, resets and waits for `done`; the output file is compared in full with the
-vector set's acc (MODE=0) and out (MODE=1). Prints cycles, ideal, efficiency, wall time, cycles/s.
+The harness clocks and resets itself, Python only waits for `done`; the output file is compared
+in full with the vector set's acc (MODE=0) and out (MODE=1). Prints cycles, ideal, efficiency,
+wall time, cycles/s.
 """
 
 from __future__ import annotations
