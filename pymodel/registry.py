@@ -1,4 +1,4 @@
-"""The hardware core registry (spec/cores.hjson): product units, weight formats and cores.
+"""The hardware core registry (spec/cores.hjson): product units, cores and their build settings.
 
 This module is the registry's only reader. It validates the file against spec/cores.schema.json
 and against pymodel's own facts (every core's scheme exists and its code kind suits the product
