@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import re
+import resource
 import subprocess
 import time
 from pathlib import Path
@@ -40,10 +41,16 @@ def set_format(vs) -> str:
     return pruning if pruning in ("krp", "ikr") else "dense"
 
 
-def harness_plusargs(vs_name: str, vs, mode: int, out_file: str) -> list[str]:
+# a whole conv8 takes at most ~3.6 M cycles at 16x16 (MULT dense); the harness gives up (done,
+# error = 1) after this many
+LAYER_TIMEOUT_CYCLES = 20_000_000
+
+
+def harness_plusargs(vs_name: str, vs, mode: int, out_file: str,
+                     timeout_cycles: int = LAYER_TIMEOUT_CYCLES) -> list[str]:
     cin, cout, h, w = dims(vs)
     return [f"+dir={set_dir(vs_name)}", f"+H={h}", f"+W={w}", f"+CIN={cin}", f"+COUT={cout}",
-            f"+MODE={mode}", f"+out={out_file}"]
+            f"+MODE={mode}", f"+out={out_file}", f"+timeout={timeout_cycles}"]
 
 
 def read_harness_output(path, cout: int, h: int, w: int, par_out: int, signed: bool) -> np.ndarray:
@@ -80,7 +87,15 @@ def _check_and_measure(core: CoreKind, set_name: str, vs, mode: int, out_file: P
                      "efficiency": ideal / result["cycles"], "outputs": int(got.size)}
 
 
-def run_layer_cocotb(core_name: str, set_name: str, mode: int) -> dict:
+def children_cpu_s() -> float:
+    """CPU seconds (user + system) of this process's finished child processes: the simulator's
+    own cost, which, unlike wall time, another job on the machine does not inflate."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def run_layer_cocotb(core_name: str, set_name: str, mode: int,
+                     timeout_cycles: int = LAYER_TIMEOUT_CYCLES) -> dict:
     """Build (once) and run the harness under cocotb on a whole-layer set; check all outputs."""
     core = CORES[core_name]
     vs = load_set(set_name)
@@ -95,10 +110,12 @@ def run_layer_cocotb(core_name: str, set_name: str, mode: int) -> dict:
     run_dir.mkdir(parents=True, exist_ok=True)
     out_file, result_file = run_dir / "out.txt", run_dir / "result.json"
     out_file.unlink(missing_ok=True)
+    cpu_before = children_cpu_s()
     run_cocotb(build, "conv_harness", "conv_engine.cocotb_layer", run_name=run_name,
-               plusargs=harness_plusargs(set_name, vs, mode, str(out_file)),
+               plusargs=harness_plusargs(set_name, vs, mode, str(out_file), timeout_cycles),
                env={"CONV_LAYER_RESULT": str(result_file)})
-    return _check_and_measure(core, set_name, vs, mode, out_file, json.loads(result_file.read_text()))
+    result = json.loads(result_file.read_text()) | {"cpu_s": children_cpu_s() - cpu_before}
+    return _check_and_measure(core, set_name, vs, mode, out_file, result)
 
 
 def build_bare(core_name: str, fmt: str, a_bits: int) -> Path:
@@ -134,14 +151,15 @@ def run_layer_bare(core_name: str, set_name: str, mode: int) -> dict:
     run_dir.mkdir(parents=True, exist_ok=True)
     out_file = run_dir / "out.txt"
     out_file.unlink(missing_ok=True)
-    start = time.perf_counter()
+    start, cpu_before = time.perf_counter(), children_cpu_s()
     done = subprocess.run([str(exe), *harness_plusargs(set_name, vs, mode, str(out_file))], cwd=run_dir,
                           capture_output=True, text=True)
-    wall = time.perf_counter() - start
+    wall, cpu = time.perf_counter() - start, children_cpu_s() - cpu_before
     match = DONE_LINE.search(done.stdout)
     if done.returncode or not match or match.group(4) != "0":
         raise AssertionError(f"bare harness failed ({done.returncode}): "
                              f"{done.stdout[-2000:]}{done.stderr[-2000:]}")
     cycles = int(match.group(1))
     return _check_and_measure(core, set_name, vs, mode, out_file,
-                              {"cycles": cycles, "wall_s": wall, "sim_cycles_per_s": cycles / wall})
+                              {"cycles": cycles, "wall_s": wall, "sim_cycles_per_s": cycles / wall,
+                               "cpu_s": cpu})

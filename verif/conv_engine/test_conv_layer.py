@@ -37,3 +37,19 @@ def test_whole_layer(core_name: str, set_name: str, mode: int):
           f"cycles {r['cycles']}, "
           f"ideal {r['ideal']}, efficiency {r['efficiency']:.4f}, wall {r['wall_s']:.1f} s, "
           f"{r['sim_cycles_per_s'] / 1e3:.0f} k simulated cycles/s")
+
+
+def test_whole_layer_timeout():
+    """The harness's own timeout (+timeout, the only one the cocotb run has) ends the run with
+    done and error = 1: the test fails, naming the harness error, instead of hanging."""
+    why = sim_tools_missing()
+    if why:
+        pytest.skip(why)
+    core_name, set_name = LAYER_CASES[0]  # the build the first whole-layer case uses
+    found = resolve_layer_set(set_name)
+    if found is None:
+        pytest.skip(f"vector set {set_name} missing: {MAKE_VECTORS_HINT}")
+    with pytest.raises(AssertionError, match="cocotb tests failed") as failure:
+        run_layer_cocotb(core_name, found, 0, timeout_cycles=2000)
+    sim_log = (failure.value.args[0].rsplit("log ", 1)[1]).strip()
+    assert "conv_harness: ERROR: timeout after 2000 cycles" in open(sim_log).read()

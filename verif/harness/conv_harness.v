@@ -260,7 +260,9 @@ always @(posedge clk) begin
         cycles       <= 32'd0;
         status_value <= 32'd0;
     end else begin
-        if (timed_out) begin
+        // a timeout abandons the configuration sequence; ST_FINISH (the default below) still
+        // raises done, which is all a cocotb run waits for
+        if (timed_out && ctl_state != ST_FINISH) begin
             ctl_state <= ST_FINISH;
         end else case (ctl_state)
             ST_WRITE: begin
