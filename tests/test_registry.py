@@ -12,6 +12,7 @@ from pathlib import Path
 
 import hjson
 import pytest
+import yaml
 
 from pymodel import registry, schemes
 
@@ -21,6 +22,29 @@ REPO = Path(__file__).resolve().parent.parent
 def test_generated_tcl_is_up_to_date():
     assert registry.TCL_OUT.read_text() == registry.tcl_text(), \
         "scripts/cores.tcl is stale: run `make registry` (python -m pymodel.registry tcl)"
+
+
+def test_generated_core_is_up_to_date():
+    assert registry.CORE_OUT.read_text() == registry.core_text(), \
+        "conv_engine.core is stale: run `make registry` (python -m pymodel.registry core)"
+
+
+def test_generated_core_lists_what_rtl_holds(tmp_path: Path):
+    """A new unit's RTL file is listed once it exists (headers as include files, each group sorted),
+    and the ARITH values are the registry's."""
+    rtl = tmp_path / "rtl"
+    shutil.copytree(registry.RTL_DIR, rtl)
+    (rtl / "conv_prod_div.v").write_text("module conv_prod_div; endmodule\n")
+    (rtl / "notes.txt").write_text("not RTL\n")
+    core = yaml.safe_load(registry.core_text(rtl))
+    files = core["filesets"]["rtl"]["files"]
+    headers = [next(iter(f)) for f in files if isinstance(f, dict) and f[next(iter(f))]["is_include_file"]]
+    sources = [f for f in files if isinstance(f, str)]
+    assert headers == sorted(f"rtl/{p.name}" for p in rtl.glob("*.vh")) and headers
+    assert sources == sorted(f"rtl/{p.name}" for p in rtl.glob("*.v"))
+    assert "rtl/conv_prod_div.v" in sources and len(headers) + len(sources) == len(files)
+    values = core["parameters"]["ARITH"]["description"]
+    assert values == ", ".join(f"{u.id} {u.name.upper()}" for u in registry.arithmetics().values())
 
 
 def test_generated_tcl_reads_back_as_the_registry(tmp_path: Path):
@@ -130,8 +154,16 @@ def test_unreadable_registry_is_one_line_and_exit_2(tmp_path: Path):
         assert proc.returncode == 2 and message in proc.stderr and proc.stderr.count("\n") == 1, proc.stderr
 
 
-def test_stale_tcl_is_reported(tmp_path: Path, capsys):
-    stale = tmp_path / "cores.tcl"
-    stale.write_text(registry.tcl_text().replace("CONV_W_BITS 8", "CONV_W_BITS 7"))
-    assert registry.main(["tcl", "--check", "--out", str(stale)]) == 1
+@pytest.mark.parametrize(("command", "text", "edit"), [
+    ("tcl", registry.tcl_text, ("CONV_W_BITS 8", "CONV_W_BITS 7")),
+    ("core", registry.core_text, ("      - rtl/conv_prod_shift.v\n", "")),  # a unit's file not listed
+])
+def test_stale_generated_file_is_reported(tmp_path: Path, capsys, command: str, text, edit):
+    fresh = text()
+    assert edit[0] in fresh
+    stale = tmp_path / "generated"
+    stale.write_text(fresh.replace(*edit))
+    assert registry.main([command, "--check", "--out", str(stale)]) == 1
     assert "is stale" in capsys.readouterr().err
+    stale.write_text(fresh)
+    assert registry.main([command, "--check", "--out", str(stale)]) == 0
