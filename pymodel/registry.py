@@ -25,8 +25,8 @@ CORE_TEMPLATE = REPO / "spec" / "conv_engine.core.in"
 CORE_OUT = REPO / "conv_engine.core"
 RTL_DIR = REPO / "rtl"
 TOPLEVEL = "conv_engine"  # the one RTL top of every core (ARITH x FORMAT parameters)
-# which pymodel code kinds each product unit computes with (pymodel.codes kinds)
-_UNIT_KINDS = {"mult": ("int",), "shift": ("pot", "apot"), "plut": ("ios",)}
+# conv_prod_unit parameters every unit-test case may set (besides its unit's own)
+UNIT_CASE_PARAMETERS = ("W_BITS", "A_BITS", "PAR_IN", "PAR_OUT")
 
 
 class RegistryError(ValueError):
@@ -41,7 +41,11 @@ class Arithmetic:
     hls_kernel: str
     description: str
     multiplier_free: bool
+    kinds: tuple[str, ...]  # pymodel code kinds it computes with
+    reads_levels: bool  # reads the level descriptors (level exponent checks)
     scheme_parameters: tuple[str, ...]
+    unit_cases: tuple[dict, ...]  # its testbench builds (verif/common/unit_bins.py)
+    unit_case_tag: str = ""  # str.format of a case's parameters: its name tag after kind + W_BITS
     parameters: dict = field(default_factory=dict)
 
     @property
@@ -174,7 +178,7 @@ def _check(data: dict, path: Path) -> None:
         if scheme is None:
             raise RegistryError(f"{path}: core {name!r}: {core['scheme']!r} is not a pymodel scheme "
                                 f"(pymodel.schemes.SCHEMES)")
-        if scheme.kind not in _UNIT_KINDS.get(core["arith"], ()):
+        if scheme.kind not in units[core["arith"]]["kinds"]:
             raise RegistryError(f"{path}: core {name!r}: a {core['arith']} unit cannot compute "
                                 f"{scheme.kind} codes ({core['scheme']})")
         for key in ("formats", "layer_runs", "hls", "hls_layer"):
@@ -185,11 +189,59 @@ def _check(data: dict, path: Path) -> None:
             extra = [f for f in core[key] if f not in core[within]]
             if extra:
                 raise RegistryError(f"{path}: core {name!r}: {key} {extra[0]!r} is not in its {within}")
-    for arith in units:
+    for arith, unit in units.items():
+        _check_unit(arith, unit, f"{path}: arithmetics/{arith}")
         defaults = [c["name"] for c in data["cores"] if c["arith"] == arith and c.get("hls_default")]
         if len(defaults) != 1:
             raise RegistryError(f"{path}: arithmetic {arith!r} needs exactly one core with hls_default "
                                 f"(has {len(defaults)})")
+
+
+def _check_unit(arith: str, unit: dict, where: str) -> None:
+    """A unit's code kinds, level flag, case tag and testbench cases (formats, widths, parameters)."""
+    from string import Formatter
+
+    from pymodel import codes
+
+    for kind in unit["kinds"]:
+        if kind not in codes.SCHEMES:
+            raise RegistryError(f"{where}: kinds: {kind!r} is not a pymodel code kind {codes.SCHEMES}")
+    own = set(unit["scheme_parameters"]) | set(unit.get("parameters", {}))
+    if unit["reads_levels"] and "LEVEL_EXP_MAX" not in unit.get("parameters", {}):
+        raise RegistryError(f"{where}: a unit that reads_levels needs parameters.LEVEL_EXP_MAX")
+    try:
+        fields = {f for _, f, _, _ in Formatter().parse(unit.get("unit_case_tag", "")) if f is not None}
+    except ValueError as exc:
+        raise RegistryError(f"{where}: unit_case_tag: {exc}") from None
+    if fields - own:
+        raise RegistryError(f"{where}: unit_case_tag: {sorted(fields - own)[0]!r} is not a parameter "
+                            f"of the unit ({', '.join(sorted(own))})")
+    seen = []
+    for n, case in enumerate(unit["unit_cases"]):
+        at = f"{where}/unit_cases/{n}"
+        if case in seen:
+            raise RegistryError(f"{at}: the same case is listed twice")
+        seen.append(case)
+        if case["kind"] not in unit["kinds"]:
+            raise RegistryError(f"{at}: a {arith} unit cannot compute {case['kind']} codes")
+        if case["format"] not in contract.FORMATS:
+            raise RegistryError(f"{at}: unknown weight format {case['format']!r}")
+        takes = own | set(UNIT_CASE_PARAMETERS) | ({"IKR_K"} if case["format"] == "ikr" else set())
+        values = {k: v for k, v in case.items() if k not in ("kind", "format")}
+        for name, value in values.items():
+            if name not in takes:
+                raise RegistryError(f"{at}: {name} is not a parameter of this {case['format']} {arith} case "
+                                    f"({', '.join(sorted(takes))})")
+            lo, hi = getattr(contract, f"{name}_MIN"), getattr(contract, f"{name}_MAX")
+            if not lo <= value <= hi:
+                raise RegistryError(f"{at}: {name}={value} is outside the contract's {lo}..{hi}")
+            if name.startswith("PAR_") and value & (value - 1):
+                raise RegistryError(f"{at}: {name}={value} is not a power of two")
+        try:
+            codes.check_format(case["kind"], values["W_BITS"], values.get("EXP1_BITS", 0),
+                               values.get("EXP2_BITS", 0))
+        except codes.CodeFormatError as exc:
+            raise RegistryError(f"{at}: {exc}") from None
 
 
 @cache
@@ -204,7 +256,9 @@ def load(path: Path = SPEC) -> dict:
 def arithmetics() -> dict[str, Arithmetic]:
     return {name: Arithmetic(name=name, id=u["id"], rtl=u["rtl"], hls_kernel=u["hls_kernel"],
                              description=u["description"], multiplier_free=u["multiplier_free"],
+                             kinds=tuple(u["kinds"]), reads_levels=u["reads_levels"],
                              scheme_parameters=tuple(u["scheme_parameters"]),
+                             unit_cases=tuple(u["unit_cases"]), unit_case_tag=u.get("unit_case_tag", ""),
                              parameters=dict(u.get("parameters", {})))
             for name, u in load()["arithmetics"].items()}
 
