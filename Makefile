@@ -54,7 +54,7 @@ help:
 	@echo "first-layer  whole conv8 through one RTL core per arithmetic (bare Verilator) and one HLS kernel"
 	@echo "setup      the project's virtual environment .venv with every dependency"
 	@echo "contract   regenerate the contract's Verilog/Python/C++ constants and doc tables from spec/conv_engine.hjson"
-	@echo "registry   regenerate scripts/cores.tcl from the core registry spec/cores.hjson"
+	@echo "registry   regenerate scripts/cores.tcl and conv_engine.core from spec/cores.hjson (and rtl/)"
 	@echo "vectors    golden vector sets in $(VECTORS) (python -m pymodel export)"
 	@echo "report     accuracy / storage / op-count table of every scheme x pruning (build/report.json) + page build/report/index.html"
 	@echo "lint       Verilog lint and ruff"
@@ -103,12 +103,15 @@ report: $(STAMP)
 	$(PY) -m pymodel report --json build/report.json
 	$(PY) -m pymodel.report_html --report build/report.json --out build/report
 
-# The Tcl flows read the core registry through this generated file (tests/test_registry.py: stale?).
+# The Tcl flows read the core registry through scripts/cores.tcl, FuseSoC the RTL file list through
+# conv_engine.core (both generated; tests/test_registry.py and `make lint` fail when one is stale).
 registry: $(STAMP)
 	$(PY) -m pymodel.registry tcl
+	$(PY) -m pymodel.registry core
 
 lint: $(STAMP)
 	$(PY) -m pymodel.registry tcl --check
+	$(PY) -m pymodel.registry core --check
 	PYTHON=$(PY) bash scripts/lint.sh
 	$(PY) -m ruff check pymodel tests verif scripts
 

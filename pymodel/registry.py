@@ -21,9 +21,12 @@ REPO = Path(__file__).resolve().parent.parent
 SPEC = REPO / "spec" / "cores.hjson"
 SCHEMA = REPO / "spec" / "cores.schema.json"
 TCL_OUT = REPO / "scripts" / "cores.tcl"
+CORE_TEMPLATE = REPO / "spec" / "conv_engine.core.in"
+CORE_OUT = REPO / "conv_engine.core"
+RTL_DIR = REPO / "rtl"
 TOPLEVEL = "conv_engine"  # the one RTL top of every core (ARITH x FORMAT parameters)
-# which pymodel code kinds each product unit computes with (pymodel.codes kinds)
-_UNIT_KINDS = {"mult": ("int",), "shift": ("pot", "apot"), "plut": ("ios",)}
+# conv_prod_unit parameters every unit-test case may set (besides its unit's own)
+UNIT_CASE_PARAMETERS = ("W_BITS", "A_BITS", "PAR_IN", "PAR_OUT")
 
 
 class RegistryError(ValueError):
@@ -38,7 +41,11 @@ class Arithmetic:
     hls_kernel: str
     description: str
     multiplier_free: bool
+    kinds: tuple[str, ...]  # pymodel code kinds it computes with
+    reads_levels: bool  # reads the level descriptors (level exponent checks)
     scheme_parameters: tuple[str, ...]
+    unit_cases: tuple[dict, ...]  # its testbench builds (verif/common/unit_bins.py)
+    unit_case_tag: str = ""  # str.format of a case's parameters: its name tag after kind + W_BITS
     parameters: dict = field(default_factory=dict)
 
     @property
@@ -171,7 +178,7 @@ def _check(data: dict, path: Path) -> None:
         if scheme is None:
             raise RegistryError(f"{path}: core {name!r}: {core['scheme']!r} is not a pymodel scheme "
                                 f"(pymodel.schemes.SCHEMES)")
-        if scheme.kind not in _UNIT_KINDS.get(core["arith"], ()):
+        if scheme.kind not in units[core["arith"]]["kinds"]:
             raise RegistryError(f"{path}: core {name!r}: a {core['arith']} unit cannot compute "
                                 f"{scheme.kind} codes ({core['scheme']})")
         for key in ("formats", "layer_runs", "hls", "hls_layer"):
@@ -182,11 +189,59 @@ def _check(data: dict, path: Path) -> None:
             extra = [f for f in core[key] if f not in core[within]]
             if extra:
                 raise RegistryError(f"{path}: core {name!r}: {key} {extra[0]!r} is not in its {within}")
-    for arith in units:
+    for arith, unit in units.items():
+        _check_unit(arith, unit, f"{path}: arithmetics/{arith}")
         defaults = [c["name"] for c in data["cores"] if c["arith"] == arith and c.get("hls_default")]
         if len(defaults) != 1:
             raise RegistryError(f"{path}: arithmetic {arith!r} needs exactly one core with hls_default "
                                 f"(has {len(defaults)})")
+
+
+def _check_unit(arith: str, unit: dict, where: str) -> None:
+    """A unit's code kinds, level flag, case tag and testbench cases (formats, widths, parameters)."""
+    from string import Formatter
+
+    from pymodel import codes
+
+    for kind in unit["kinds"]:
+        if kind not in codes.SCHEMES:
+            raise RegistryError(f"{where}: kinds: {kind!r} is not a pymodel code kind {codes.SCHEMES}")
+    own = set(unit["scheme_parameters"]) | set(unit.get("parameters", {}))
+    if unit["reads_levels"] and "LEVEL_EXP_MAX" not in unit.get("parameters", {}):
+        raise RegistryError(f"{where}: a unit that reads_levels needs parameters.LEVEL_EXP_MAX")
+    try:
+        fields = {f for _, f, _, _ in Formatter().parse(unit.get("unit_case_tag", "")) if f is not None}
+    except ValueError as exc:
+        raise RegistryError(f"{where}: unit_case_tag: {exc}") from None
+    if fields - own:
+        raise RegistryError(f"{where}: unit_case_tag: {sorted(fields - own)[0]!r} is not a parameter "
+                            f"of the unit ({', '.join(sorted(own))})")
+    seen = []
+    for n, case in enumerate(unit["unit_cases"]):
+        at = f"{where}/unit_cases/{n}"
+        if case in seen:
+            raise RegistryError(f"{at}: the same case is listed twice")
+        seen.append(case)
+        if case["kind"] not in unit["kinds"]:
+            raise RegistryError(f"{at}: a {arith} unit cannot compute {case['kind']} codes")
+        if case["format"] not in contract.FORMATS:
+            raise RegistryError(f"{at}: unknown weight format {case['format']!r}")
+        takes = own | set(UNIT_CASE_PARAMETERS) | ({"IKR_K"} if case["format"] == "ikr" else set())
+        values = {k: v for k, v in case.items() if k not in ("kind", "format")}
+        for name, value in values.items():
+            if name not in takes:
+                raise RegistryError(f"{at}: {name} is not a parameter of this {case['format']} {arith} case "
+                                    f"({', '.join(sorted(takes))})")
+            lo, hi = getattr(contract, f"{name}_MIN"), getattr(contract, f"{name}_MAX")
+            if not lo <= value <= hi:
+                raise RegistryError(f"{at}: {name}={value} is outside the contract's {lo}..{hi}")
+            if name.startswith("PAR_") and value & (value - 1):
+                raise RegistryError(f"{at}: {name}={value} is not a power of two")
+        try:
+            codes.check_format(case["kind"], values["W_BITS"], values.get("EXP1_BITS", 0),
+                               values.get("EXP2_BITS", 0))
+        except codes.CodeFormatError as exc:
+            raise RegistryError(f"{at}: {exc}") from None
 
 
 @cache
@@ -201,7 +256,9 @@ def load(path: Path = SPEC) -> dict:
 def arithmetics() -> dict[str, Arithmetic]:
     return {name: Arithmetic(name=name, id=u["id"], rtl=u["rtl"], hls_kernel=u["hls_kernel"],
                              description=u["description"], multiplier_free=u["multiplier_free"],
+                             kinds=tuple(u["kinds"]), reads_levels=u["reads_levels"],
                              scheme_parameters=tuple(u["scheme_parameters"]),
+                             unit_cases=tuple(u["unit_cases"]), unit_case_tag=u.get("unit_case_tag", ""),
                              parameters=dict(u.get("parameters", {})))
             for name, u in load()["arithmetics"].items()}
 
@@ -280,6 +337,37 @@ def tcl_text() -> str:
     return "\n".join(lines) + "\n"
 
 
+# ----------------------------------------------------------------------------- generated FuseSoC core
+
+def rtl_files(rtl_dir: Path = RTL_DIR) -> list[str]:
+    """Every RTL file, headers first, each group sorted: what conv_engine.core lists.
+
+    The list is what rtl/ holds (CAPI=2 has no globs), not the units' `rtl` entries plus a list of
+    the engine's files: that list would restate the directory, and a new engine file would need a
+    hand edit besides its creation. With the glob, a new unit's RTL file is listed once it exists."""
+    return [str(p.relative_to(rtl_dir.parent))
+            for ext in ("vh", "v") for p in sorted(rtl_dir.glob(f"*.{ext}"))]
+
+
+def core_text(rtl_dir: Path = RTL_DIR) -> str:
+    """conv_engine.core: spec/conv_engine.core.in with the RTL file list and the product units filled
+    in. FuseSoC needs `CAPI=2:` on the first line, so the generated-by lines come second."""
+    from string import Template
+
+    units = arithmetics().values()
+    files = [f"      - {f}: {{is_include_file: true}}" if f.endswith(".vh") else f"      - {f}"
+             for f in rtl_files(rtl_dir)]
+    text = Template(CORE_TEMPLATE.read_text()).substitute(
+        rtl_files="\n".join(files),
+        arith_values=", ".join(f"{u.id} {u.name.upper()}" for u in units),
+        unit_descriptions=" / ".join(u.description for u in units))
+    first, rest = text.split("\n", 1)
+    header = (f"# Generated by `python -m pymodel.registry core` from {CORE_TEMPLATE.relative_to(REPO)}: "
+              "do not edit\n# (make registry; the rtl files are what rtl/ holds, ARITH's values "
+              f"{SPEC.relative_to(REPO)}'s).")
+    return f"{first}\n{header}\n{rest}"
+
+
 def lint_configs() -> list[str]:
     """`name|-Gparameters` of every core x weight format, for scripts/lint.sh."""
     out = []
@@ -290,12 +378,26 @@ def lint_configs() -> list[str]:
     return out
 
 
+def _write_or_check(out: Path, text: str, check: bool) -> int:
+    if check:
+        if (out.read_text() if out.exists() else "") != text:
+            print(f"registry: {out} is stale: run `make registry`", file=sys.stderr)
+            return 1
+        return 0
+    out.write_text(text)
+    print(f"wrote {out}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m pymodel.registry", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
     tcl = sub.add_parser("tcl", help="write scripts/cores.tcl (or --check that it is up to date)")
     tcl.add_argument("--out", type=Path, default=TCL_OUT)
     tcl.add_argument("--check", action="store_true", help="exit 1 if the file differs from the registry")
+    core = sub.add_parser("core", help="write conv_engine.core (or --check that it is up to date)")
+    core.add_argument("--out", type=Path, default=CORE_OUT)
+    core.add_argument("--check", action="store_true", help="exit 1 if the file is stale")
     sub.add_parser("lint", help="print every core x format as 'name|-Gparameters' (scripts/lint.sh)")
     sub.add_parser("hls-kernels", help="print the HLS kernels (scripts/hls_vitis.sh)")
     sub.add_parser("list", help="print the cores, one per line, with their formats")
@@ -306,16 +408,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "check":
             load(args.file.resolve())
             print(f"registry: {args.file} is valid")
-        elif args.command == "tcl":
-            text = tcl_text()
-            if args.check:
-                current = args.out.read_text() if args.out.exists() else ""
-                if current != text:
-                    print(f"registry: {args.out} is stale: run `make registry`", file=sys.stderr)
-                    return 1
-                return 0
-            args.out.write_text(text)
-            print(f"wrote {args.out}")
+        elif args.command in ("tcl", "core"):
+            return _write_or_check(args.out, tcl_text() if args.command == "tcl" else core_text(), args.check)
         elif args.command == "lint":
             print("\n".join(lint_configs()))
         elif args.command == "hls-kernels":

@@ -20,7 +20,7 @@
 // arrived, its tile's weights are loaded and the output FIFO has room for it and every
 // pixel in flight; inside a pixel the pipeline never stalls.
 module conv_engine #(
-    parameter ARITH         = 0,    // 0 = MULT (int codes), 1 = SHIFT (pot/apot), 2 = PLUT (ios)
+    parameter ARITH         = 0,    // product unit: an `arithmetics` id of spec/cores.hjson (conv_prod_unit.v)
     parameter FORMAT        = 0,    // 0 = dense, 1 = KRP (one kept row), 2 = IKR (IKR_K of 9 kept)
     parameter IKR_K         = 4,    // IKR: kept weights per kernel (1..9)
     parameter IKR_P         = 8,    // IKR: patterns in the library (1..256)

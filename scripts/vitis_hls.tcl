@@ -102,7 +102,7 @@ proc parse_args {argv} {
                  steps [join $STEPS ,] defines "" vectors "" csim_vectors "" cosim_vectors "" \
                  out "" flow vivado export_flow none]
     if {[lindex $argv 0] in {-h -help}} {
-        puts "usage: vitis_hls -f scripts/vitis_hls.tcl -tclargs \[-kernel mult|shift|plut\]\
+        puts "usage: vitis_hls -f scripts/vitis_hls.tcl -tclargs \[-kernel [join [dict keys $KERNELS] |]\]\
               \[-format dense|krp|ikr\] \[-target z7035|kv260\] \[-clock NS\]\
               \[-steps csim,csynth,cosim,export\] \[-defines \"NAME=VALUE ...\"\]\
               \[-vectors DIR\] \[-csim_vectors DIR\] \[-cosim_vectors DIR\] \[-out DIR\]\

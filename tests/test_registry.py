@@ -12,6 +12,7 @@ from pathlib import Path
 
 import hjson
 import pytest
+import yaml
 
 from pymodel import registry, schemes
 
@@ -21,6 +22,29 @@ REPO = Path(__file__).resolve().parent.parent
 def test_generated_tcl_is_up_to_date():
     assert registry.TCL_OUT.read_text() == registry.tcl_text(), \
         "scripts/cores.tcl is stale: run `make registry` (python -m pymodel.registry tcl)"
+
+
+def test_generated_core_is_up_to_date():
+    assert registry.CORE_OUT.read_text() == registry.core_text(), \
+        "conv_engine.core is stale: run `make registry` (python -m pymodel.registry core)"
+
+
+def test_generated_core_lists_what_rtl_holds(tmp_path: Path):
+    """A new unit's RTL file is listed once it exists (headers as include files, each group sorted),
+    and the ARITH values are the registry's."""
+    rtl = tmp_path / "rtl"
+    shutil.copytree(registry.RTL_DIR, rtl)
+    (rtl / "conv_prod_div.v").write_text("module conv_prod_div; endmodule\n")
+    (rtl / "notes.txt").write_text("not RTL\n")
+    core = yaml.safe_load(registry.core_text(rtl))
+    files = core["filesets"]["rtl"]["files"]
+    headers = [next(iter(f)) for f in files if isinstance(f, dict) and f[next(iter(f))]["is_include_file"]]
+    sources = [f for f in files if isinstance(f, str)]
+    assert headers == sorted(f"rtl/{p.name}" for p in rtl.glob("*.vh")) and headers
+    assert sources == sorted(f"rtl/{p.name}" for p in rtl.glob("*.v"))
+    assert "rtl/conv_prod_div.v" in sources and len(headers) + len(sources) == len(files)
+    values = core["parameters"]["ARITH"]["description"]
+    assert values == ", ".join(f"{u.id} {u.name.upper()}" for u in registry.arithmetics().values())
 
 
 def test_generated_tcl_reads_back_as_the_registry(tmp_path: Path):
@@ -68,6 +92,20 @@ def test_cores_agree_with_pymodel():
     assert set(registry.hardware_schemes()) <= set(schemes.EXPORT_SCHEMES)
 
 
+def test_unit_cases_are_the_product_testbench_builds():
+    """verif/conv_prod builds one ProdCase per registry unit case, each under its own test id."""
+    sys.path.insert(0, str(REPO / "verif"))
+    from common.unit_bins import PROD_CASES
+
+    listed = [(arith, raw) for arith, unit in registry.arithmetics().items() for raw in unit.unit_cases]
+    assert len(PROD_CASES) == len(listed) == len({c.name for c in PROD_CASES})
+    for case, (arith, raw) in zip(PROD_CASES, listed, strict=True):
+        assert (case.arith, case.scheme, case.fmt) == (arith, raw["kind"], raw["format"])
+        params = case.hdl_parameters()
+        assert params["ARITH"] == registry.arithmetics()[arith].id
+        assert all(params[k] == v for k, v in raw.items() if k not in ("kind", "format")), (case.name, raw)
+
+
 def test_lint_configs_cover_every_core_and_format():
     configs = registry.lint_configs()
     assert len(configs) == sum(len(c.formats) for c in registry.cores().values())
@@ -89,6 +127,14 @@ def _first_core(data: dict) -> dict:
     return data["cores"][0]
 
 
+def _unit(data: dict, arith: str = "mult") -> dict:
+    return data["arithmetics"][arith]
+
+
+def _case(data: dict, arith: str = "mult", n: int = 0) -> dict:
+    return _unit(data, arith)["unit_cases"][n]
+
+
 BAD_REGISTRIES = [
     (lambda d: d.pop("format_parameters"), "'format_parameters' is a required property"),
     (lambda d: _first_core(d).pop("scheme"), "'scheme' is a required property"),
@@ -108,6 +154,24 @@ BAD_REGISTRIES = [
     (lambda d: d["format_parameters"].update(sparse={}), "'sparse' is not a weight format of the contract"),
     (lambda d: d["format_parameters"]["ikr"].update(IKR_K=10), "ikr IKR_K=10 is outside the contract's 1..9"),
     (lambda d: d["format_parameters"]["ikr"].pop("IKR_P"), "ikr needs IKR_K and IKR_P"),
+    (lambda d: _unit(d).pop("unit_cases"), "'unit_cases' is a required property"),
+    (lambda d: _unit(d).update(kinds=["int", "float"]), "kinds: 'float' is not a pymodel code kind"),
+    (lambda d: _unit(d).update(reads_levels=True), "a unit that reads_levels needs parameters.LEVEL_EXP_MAX"),
+    (lambda d: _unit(d, "shift").update(unit_case_tag="e{EXP3_BITS}"),
+     "unit_case_tag: 'EXP3_BITS' is not a parameter of the unit"),
+    (lambda d: _unit(d, "shift").update(unit_case_tag="e{EXP1_BITS"), "arithmetics/shift: unit_case_tag:"),
+    (lambda d: _case(d).update(w_bits=8), "unit_cases/0: 'w_bits' does not match any of the regexes"),
+    (lambda d: _case(d).update(EXP1_BITS=3), "EXP1_BITS is not a parameter of this dense mult case"),
+    (lambda d: _case(d).update(IKR_K=3), "IKR_K is not a parameter of this dense mult case"),
+    (lambda d: _case(d, "shift").update(kind="int"), "unit_cases/0: a shift unit cannot compute int codes"),
+    (lambda d: _case(d).update(format="sparse"), "unit_cases/0: unknown weight format 'sparse'"),
+    (lambda d: _case(d).update(A_BITS=9), "unit_cases/0: A_BITS=9 is outside the contract's 4..8"),
+    (lambda d: _case(d, "plut", 2).update(LEVEL_EXP_MAX=16),
+     "plut/unit_cases/2: LEVEL_EXP_MAX=16 is outside the contract's 0..15"),
+    (lambda d: _case(d).update(PAR_OUT=6), "unit_cases/0: PAR_OUT=6 is not a power of two"),
+    (lambda d: _case(d, "plut").update(W_BITS=5), "plut/unit_cases/0: ios codes index 16 levels"),
+    (lambda d: _case(d, "shift").update(EXP1_BITS=4), "shift/unit_cases/0: "),
+    (lambda d: _unit(d)["unit_cases"].append(dict(_case(d))), "unit_cases/3: the same case is listed twice"),
 ]
 
 
@@ -120,6 +184,17 @@ def test_malformed_registry_is_one_line_and_exit_2(tmp_path: Path, capsys, edit,
     assert message in err and str(path) in err, err
 
 
+def test_a_new_unit_is_a_registry_entry(tmp_path: Path, capsys):
+    """A fourth product unit (its RTL file, cores and testbench cases) validates with no code
+    change here: the unit facts the registry checks are all in spec/cores.hjson."""
+    def add_unit(d: dict) -> None:
+        d["arithmetics"]["div"] = dict(_unit(d, "shift"), id=3, description="divider",
+                                       rtl="rtl/conv_prod_div.v", hls_kernel="conv_div",
+                                       unit_case_tag="-d{EXP1_BITS}")
+        d["cores"].append(dict(d["cores"][4], name="div-pot4", arith="div"))
+    assert registry.main(["check", str(_mutated(tmp_path, add_unit))]) == 0, capsys.readouterr().err
+
+
 def test_unreadable_registry_is_one_line_and_exit_2(tmp_path: Path):
     """As a user runs it (a process: exit code and stderr)."""
     broken = tmp_path / "cores.hjson"
@@ -130,8 +205,16 @@ def test_unreadable_registry_is_one_line_and_exit_2(tmp_path: Path):
         assert proc.returncode == 2 and message in proc.stderr and proc.stderr.count("\n") == 1, proc.stderr
 
 
-def test_stale_tcl_is_reported(tmp_path: Path, capsys):
-    stale = tmp_path / "cores.tcl"
-    stale.write_text(registry.tcl_text().replace("CONV_W_BITS 8", "CONV_W_BITS 7"))
-    assert registry.main(["tcl", "--check", "--out", str(stale)]) == 1
+@pytest.mark.parametrize(("command", "text", "edit"), [
+    ("tcl", registry.tcl_text, ("CONV_W_BITS 8", "CONV_W_BITS 7")),
+    ("core", registry.core_text, ("      - rtl/conv_prod_shift.v\n", "")),  # a unit's file not listed
+])
+def test_stale_generated_file_is_reported(tmp_path: Path, capsys, command: str, text, edit):
+    fresh = text()
+    assert edit[0] in fresh
+    stale = tmp_path / "generated"
+    stale.write_text(fresh.replace(*edit))
+    assert registry.main([command, "--check", "--out", str(stale)]) == 1
     assert "is stale" in capsys.readouterr().err
+    stale.write_text(fresh)
+    assert registry.main([command, "--check", "--out", str(stale)]) == 0

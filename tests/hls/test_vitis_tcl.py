@@ -499,7 +499,7 @@ def test_driver_runs_every_kernel_and_format(fake_repo: Path, fake_vitis: Path):
     proc, calls = run_driver(fake_repo, fake_vitis)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     projects = [a[-1] for a in only(calls, "open_project")]
-    assert projects == [f"{k}_{f}_z7035" for k in ("mult", "shift", "plut") for f in ("dense", "krp", "ikr")]
+    assert projects == [f"{k}_{f}_z7035" for k in KERNELS for f in FORMATS]
     steps = {c["cmd"] for c in calls if c["cmd"].endswith("_design")}
     assert steps == {"csim_design", "csynth_design"}, "HLS_STEPS defaults to csim,csynth"
     table = proc.stdout[proc.stdout.index("csynth summary"):].splitlines()[1:]

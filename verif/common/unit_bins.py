@@ -3,7 +3,7 @@ functional-coverage bins (group -> bin names), declared once for the runners and
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 
 from pymodel import contract as K
 from pymodel import registry
@@ -11,9 +11,10 @@ from pymodel import registry
 
 @dataclass(frozen=True)
 class ProdCase:
-    """One product-unit build: arithmetic, code format, weight format, widths."""
+    """One product-unit build: arithmetic, code format, weight format, widths (the defaults are
+    those of a case in spec/cores.hjson that does not set them)."""
 
-    arith: str  # mult / shift / plut
+    arith: str  # a registry arithmetic (mult / shift / plut)
     scheme: str  # int / pot / apot / ios
     w_bits: int
     fmt: str  # dense / krp / ikr
@@ -26,10 +27,18 @@ class ProdCase:
     par_out: int = 2
 
     @property
+    def unit(self) -> registry.Arithmetic:
+        return registry.arithmetics()[self.arith]
+
+    @property
+    def reads_levels(self) -> bool:
+        """Whether the unit reads the level descriptors (their sweep, exponent errors and bins)."""
+        return self.unit.reads_levels
+
+    @property
     def name(self) -> str:
-        tag = f"{self.scheme}{self.w_bits}"
-        tag += f"e{self.exp1_bits}{self.exp2_bits}" if self.arith == "shift" else ""
-        tag += f"-l{self.level_exp_max}" if self.arith == "plut" else ""
+        values = {f.name.upper(): getattr(self, f.name) for f in fields(self)}
+        tag = f"{self.scheme}{self.w_bits}" + self.unit.unit_case_tag.format_map(values)
         fmt = self.fmt + (f"{self.ikr_k}" if self.fmt == "ikr" else "")
         return f"{self.arith}-{tag}-{fmt}-a{self.a_bits}-p{self.par_in}x{self.par_out}"
 
@@ -49,19 +58,19 @@ class ProdCase:
                 for exp in range(self.level_exp_max + 1)]
 
 
-# the shipped cores' code formats, each weight format once, plus the W_BITS=2 / apot5 / small
-# LEVEL_EXP_MAX edges; every case is its own Verilator build (~20 s of CPU), so the list stays short
-PROD_CASES = (
-    ProdCase("mult", "int", 8, "dense"),
-    ProdCase("mult", "int", 4, "krp", par_in=8),
-    ProdCase("mult", "int", 2, "ikr", a_bits=5, ikr_k=3),
-    ProdCase("shift", "pot", 4, "dense", exp1_bits=3),
-    ProdCase("shift", "apot", 6, "krp", exp1_bits=2, exp2_bits=2),
-    ProdCase("shift", "apot", 5, "ikr", a_bits=6, exp1_bits=2, exp2_bits=1),
-    ProdCase("plut", "ios", 4, "dense"),
-    ProdCase("plut", "ios", 4, "krp"),
-    ProdCase("plut", "ios", 4, "ikr", a_bits=4, level_exp_max=4, ikr_k=2),
-)
+def _prod_cases() -> tuple[ProdCase, ...]:
+    """Every unit's `unit_cases` (spec/cores.hjson), its own `parameters` as the case's defaults;
+    a parameter X sets the field x (the registry checks the unit takes it)."""
+    out = []
+    for arith, unit in registry.arithmetics().items():
+        for case in unit.unit_cases:
+            values = unit.parameters | {k: v for k, v in case.items() if k not in ("kind", "format")}
+            out.append(ProdCase(arith, case["kind"], fmt=case["format"],
+                                **{k.lower(): v for k, v in values.items()}))
+    return tuple(out)
+
+
+PROD_CASES = _prod_cases()
 
 
 def _prod_bins() -> dict[str, tuple[str, ...]]:
@@ -69,7 +78,7 @@ def _prod_bins() -> dict[str, tuple[str, ...]]:
     for case in PROD_CASES:
         codes += [f"{case.name} code {c}" for c in range(1 << case.w_bits)]
         acts += [f"{case.name} act {v}" for v in ("0", "1", "max")]
-        if case.arith == "plut":
+        if case.reads_levels:
             levels += [f"{case.name} level {d:#04x}" for d in case.legal_levels()]
             errors += [f"{case.name} level exponent {e} flagged" for e in range(case.level_exp_max + 1, 16)]
     return {"unit prod codes": tuple(codes), "unit prod activations": tuple(acts),

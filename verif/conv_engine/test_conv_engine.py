@@ -32,6 +32,8 @@ from common.vector_sets import (
     vectors_missing,
 )
 
+from pymodel import registry
+
 pytestmark = pytest.mark.sim
 
 # (PAR_IN, PAR_OUT, H_MAX, W_MAX, CIN_MAX, COUT_MAX): small/unbalanced/wide; maxima differ so the
@@ -51,11 +53,11 @@ TEST_GROUPS = {
 
 
 def group_tests(group: str, arith: str, fmt: str) -> list[str]:
-    """The cocotb tests of `group` that apply to this core: level errors on PLUT, index errors
-    on KRP / IKR cores."""
+    """The cocotb tests of `group` that apply to this core: level errors on a unit that reads the
+    level descriptors (PLUT), index errors on KRP / IKR cores."""
     tests = list(TEST_GROUPS[group])
     if group == "control":
-        tests += ["test_level_errors"] if arith == "plut" else []
+        tests += ["test_level_errors"] if registry.arithmetics()[arith].reads_levels else []
         tests += ["test_index_errors"] if fmt != "dense" else []
     return tests
 PRUNED_PARAM_SETS = ("p4x4", "p8x2")

@@ -14,7 +14,8 @@ module prod_unit_wrap #(
     parameter EXP1_BITS     = 3,
     parameter EXP2_BITS     = 0,
     parameter LEVEL_EXP_MAX = 8
-) (clk, cand, sel, codes, levels, leaves, err, info_n_leaves, info_leaf_w, info_latency, info_ncand);
+) (clk, cand, sel, codes, levels, leaves, err, info_n_leaves, info_leaf_w, info_latency, info_ncand,
+     info_reads_levels);
 
 `include "conv_prod_info.vh"
 
@@ -35,11 +36,13 @@ output wire [31:0]                         info_n_leaves;
 output wire [31:0]                         info_leaf_w;
 output wire [31:0]                         info_latency;
 output wire [31:0]                         info_ncand;
+output wire [31:0]                         info_reads_levels;
 
 assign info_n_leaves = N_LEAVES;
 assign info_leaf_w   = LEAF_W;
 assign info_latency  = prod_latency(ARITH);
 assign info_ncand    = NCAND;
+assign info_reads_levels = prod_reads_levels(ARITH);
 
 conv_prod_unit #(
     .ARITH(ARITH), .PAR_IN(PAR_IN), .PAR_OUT(PAR_OUT), .A_BITS(A_BITS), .W_BITS(W_BITS),

@@ -60,6 +60,11 @@ class ProdTB:
         self.latency = int(dut.info_latency.value)
         self.ncand = int(dut.info_ncand.value)
         self.sel_w = max(1, (self.ncand - 1).bit_length())
+        # the registry's copy of the fact (the Python side needs it before any simulation: coverage bins)
+        reads_levels = bool(int(dut.info_reads_levels.value))
+        assert reads_levels == self.case.reads_levels, \
+            (f"{self.case.arith}: conv_prod_info.vh prod_reads_levels is {int(reads_levels)}, "
+             f"spec/cores.hjson reads_levels is {self.case.reads_levels}")
         # the leaves port width is the facts' product: a wrong wrapper or unit shows up here
         assert len(dut.leaves) == self.case.par_out * self.n_leaves * self.leaf_w
 
