@@ -128,9 +128,10 @@ sim-full: $(STAMP) vectors
 test: $(STAMP) vectors lint
 	$(PYTEST) tests verif -n $(JOBS) $(COVERAGE_CHECK) $(SHARD_ARGS)
 
-# Re-record the per-test durations SHARD splits by (one worker, so each figure is one test's).
+# Re-record the per-test durations SHARD splits by, with the workers a shard runs with (-n
+# $(JOBS)): each figure is one test's time as it runs beside the others, builds included.
 durations: $(STAMP) vectors
-	$(PYTEST) tests verif -p no:xdist --store-durations --durations-path .test_durations
+	$(PYTEST) tests verif -n $(JOBS) --store-durations --durations-path .test_durations
 
 # SHARD=k/N: the k-th of N groups of runs of about equal cost (each run an independent yosys job)
 # into build/synth-shard-k; `python scripts/synth_yosys.py --merge <their dirs>` joins them.
