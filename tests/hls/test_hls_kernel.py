@@ -63,7 +63,7 @@ def test_pipelined_loop_reads_each_memory_once_per_step():
 def compile_driver(hls_dir: Path, fmt: str, extra: dict, out: Path) -> Path:
     defines = {**SMALL, "CONV_FORMAT": hls_csim.FORMATS[fmt], **extra}
     exe = out / "degenerate_tb"
-    cmd = ["g++", *hls_csim.CXXFLAGS, "-O1", *(f"-D{k}={v}" for k, v in sorted(defines.items())),
+    cmd = ["g++", hls_csim.OPT_TILES, *hls_csim.CXXFLAGS, *(f"-D{k}={v}" for k, v in sorted(defines.items())),
            "-isystem", str(hls_csim.ap_types_dir()), f"-I{hls_dir / 'include'}", f"-I{hls_dir}",
            f"-I{hls_dir / 'tb'}", str(hls_dir / "conv_mult.cpp"), str(DRIVER), "-o", str(exe)]
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
