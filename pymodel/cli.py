@@ -267,6 +267,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="least-squares refit of every layer (plus the *-dense-norefit baselines; default on)",
     )
     p.add_argument(
+        "--baselines",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="with --refit, also the *-dense-norefit baselines (default on)",
+    )
+    p.add_argument(
         "--tiles",
         action=argparse.BooleanOptionalAction,
         default=True,

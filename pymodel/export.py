@@ -73,6 +73,16 @@ def tile_requant(bias_int: np.ndarray, shift: np.ndarray, cin_full: int, cin_til
     return bias.astype(np.int32), new_shift, k
 
 
+def export_jobs(scheme_names: list[str], prunings: list[str], refit: bool,
+                baselines: bool) -> list[tuple[str, str, bool]]:
+    """(scheme, pruning, refit) of every full-layer set: each pruning refitted or not, plus,
+    with refit and baselines, the unrefitted dense layer of each scheme to compare with."""
+    jobs = [(s, p, refit) for s in scheme_names for p in prunings]
+    if refit and baselines and "dense" in prunings:
+        jobs += [(s, "dense", False) for s in scheme_names]
+    return jobs
+
+
 def run_export(args, progress: bool = True) -> tuple[list[Path], dict]:
     """Write the vector sets; returns their paths and per-step timings."""
     schemes, _ = import_quantizers()
@@ -84,9 +94,7 @@ def run_export(args, progress: bool = True) -> tuple[list[Path], dict]:
     conv8, acts, out_frac = load_inputs(args, args.a_bits)
     timing["inputs_s"] = time.perf_counter() - t0
 
-    jobs = [(s, p, args.refit) for s in scheme_names for p in prunings]
-    if args.refit and "dense" in prunings:
-        jobs += [(s, "dense", False) for s in scheme_names]
+    jobs = export_jobs(scheme_names, prunings, args.refit, args.baselines)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     x_full = acts.heldout_int[0]

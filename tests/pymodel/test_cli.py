@@ -309,3 +309,17 @@ def test_layer_cache_entry_is_verified_on_load(tmp_path, capsys):
     capsys.readouterr()
     assert layer_cache.layer_from_npz(path) is None
     assert capsys.readouterr().err == f"pymodel: warning: cache entry {path} was changed: recomputing\n"
+
+
+def test_export_jobs_baselines():
+    """--no-baselines drops the *-dense-norefit comparison sets, nothing else (make all's export)."""
+    from pymodel.export import export_jobs
+
+    with_baselines = export_jobs(["int8", "pot4"], ["dense", "krp"], refit=True, baselines=True)
+    assert with_baselines == [("int8", "dense", True), ("int8", "krp", True), ("pot4", "dense", True),
+                              ("pot4", "krp", True), ("int8", "dense", False), ("pot4", "dense", False)]
+    assert export_jobs(["int8", "pot4"], ["dense", "krp"], refit=True, baselines=False) == with_baselines[:4]
+    assert export_jobs(["int8"], ["krp"], refit=True, baselines=True) == [("int8", "krp", True)]
+    assert export_jobs(["int8"], ["dense"], refit=False, baselines=True) == [("int8", "dense", False)]
+    args = cli.build_parser().parse_args(["export", "--no-baselines"])
+    assert args.baselines is False and args.refit is True
