@@ -113,8 +113,13 @@ def pick_sets(names: list[str]) -> list[str]:
     return picked
 
 
-@pytest.mark.parametrize("group", list(TEST_GROUPS))
-@pytest.mark.parametrize(("core_name", "fmt", "param_set"), builds())
+# group-major order: a build's groups stand one pass of builds apart, so two xdist workers do
+# not start two groups of one build together and wait on its build lock (adjacent, they did)
+CORE_CASES = [(*build, group) for group in TEST_GROUPS for build in builds()]
+
+
+@pytest.mark.parametrize(("core_name", "fmt", "param_set", "group"), CORE_CASES,
+                         ids=["-".join(case) for case in CORE_CASES])
 def test_conv_core(core_name: str, fmt: str, param_set: str, group: str):
     why = sim_tools_missing() or vectors_missing()
     if why:

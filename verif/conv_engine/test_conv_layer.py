@@ -19,10 +19,13 @@ pytestmark = [pytest.mark.sim, pytest.mark.slow]
 # the core's FORMAT), the packed multiplier, and apot6 dense as the second SHIFT code format
 # (its KRP / IKR datapaths run the tile regression).
 LAYER_CASES = [(core.name, f"{core.scheme}-{fmt}") for core in CORES.values() for fmt in core.layer_runs]
+# mode-major order: the MODE 1 run of a build comes a pass of builds after its MODE 0 run, so
+# two xdist workers do not start both together and wait on the build lock (adjacent, they did)
+LAYER_MODE_CASES = [(core_name, set_name, mode) for mode in (0, 1) for core_name, set_name in LAYER_CASES]
 
 
-@pytest.mark.parametrize("mode", [0, 1])
-@pytest.mark.parametrize(("core_name", "set_name"), LAYER_CASES)
+@pytest.mark.parametrize(("core_name", "set_name", "mode"), LAYER_MODE_CASES,
+                         ids=[f"{c}-{s}-{m}" for c, s, m in LAYER_MODE_CASES])
 def test_whole_layer(core_name: str, set_name: str, mode: int):
     why = sim_tools_missing()
     if why:
