@@ -142,8 +142,6 @@ LAYER_RUNS = [(Build(core.unit.kernel, fmt, (), tag), f"{tag}-{fmt}")
 LAYER_BUILDS = frozenset(b for b, _ in LAYER_RUNS)
 
 
-
-
 @dataclass
 class Compiled:
     exe: Path

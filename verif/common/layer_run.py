@@ -105,7 +105,9 @@ def run_layer_cocotb(core_name: str, set_name: str, mode: int,
     build = build_model(f"layer-{core_name}-{fmt}-a{a_bits}-p{LAYER_PAR}-simclk", "conv_harness",
                         harness_sources(), harness_parameters(core, fmt, a_bits),
                         defines={"HARNESS_CLOCK": 1}, build_args=["--timing", "-CFLAGS", "-std=c++20"])
-    run_name = f"{set_name}-mode{mode}"
+    # a run with its own timeout gets its own directory: it may run beside the same set's full run
+    run_name = f"{set_name}-mode{mode}" + ("" if timeout_cycles == LAYER_TIMEOUT_CYCLES
+                                           else f"-timeout{timeout_cycles}")
     run_dir = build / "runs" / run_name
     run_dir.mkdir(parents=True, exist_ok=True)
     out_file, result_file = run_dir / "out.txt", run_dir / "result.json"
