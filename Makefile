@@ -128,7 +128,7 @@ sim: $(STAMP) vectors
 
 # The whole conv8 layer through every arithmetic x weight format (both output modes), printing cycles and efficiency.
 sim-full: $(STAMP) vectors
-	$(PYTEST) verif -m slow -rA -s
+	CONV_LAYER_MODES=all $(PYTEST) verif -m slow -rA -s
 
 test: $(STAMP) vectors lint
 	$(PYTEST) tests verif -n $(JOBS) $(COVERAGE_CHECK) $(SHARD_ARGS)

@@ -51,6 +51,28 @@ def level_values(level_desc: np.ndarray) -> np.ndarray:
     return np.where((d >> 7) & 1, -val, val).astype(np.int64)
 
 
+def level_exp_max(level_desc: np.ndarray) -> int:
+    """Largest exponent field of the nonzero ios levels (what the product bank's LEVEL_EXP_MAX
+    must hold; 0 when every level is zero)."""
+    d = np.asarray(level_desc, dtype=np.int64)
+    level_values(d)  # validates the descriptors
+    nonzero = ((d >> 4) & 7) != 0
+    return int((d[nonzero] & 15).max()) if nonzero.any() else 0
+
+
+# the schemes (pymodel.schemes names) whose ios codebook must be sign-symmetric: code = {sign bit 3,
+# magnitude index bits 2:0}, the value (-1)^(c >> 3) * M[c & 7] (is_sign_symmetric); the vector
+# check refuses a set of theirs that is not
+SIGN_SYMMETRIC_SCHEMES = ("ios4s",)
+
+
+def is_sign_symmetric(level_desc: np.ndarray) -> bool:
+    """Whether 16 ios descriptors form a sign-symmetric codebook (scheme ios4s, PLUT_SYM): the
+    magnitudes at 0..7 have no sign bit and descriptor 8+m is descriptor m with it."""
+    d = np.asarray(level_desc, dtype=np.int64)
+    return d.shape == (N_LEVELS,) and bool((d[:8] < 0x80).all() and (d[8:] == (d[:8] | 0x80)).all())
+
+
 def encode_level(value: int) -> int:
     """Descriptor of an integer level mant*2^exp with mant in {1,3,5,7}, exp in 0..15."""
     if value == 0:

@@ -21,6 +21,8 @@ EXP2_BITS_MIN = 0  # SHIFT: exponent bits of term 2 (0 = one-term pot)
 EXP2_BITS_MAX = 4
 LEVEL_EXP_MAX_MIN = 0  # PLUT: largest level exponent the product bank holds
 LEVEL_EXP_MAX_MAX = 15
+PLUT_SYM_MIN = 0  # PLUT: 1 = sign-symmetric codebook (code = {sign, magnitude index}: an 8-magnitude bank,...
+PLUT_SYM_MAX = 1
 IKR_K_MIN = 1  # IKR: kept weights per kernel
 IKR_K_MAX = 9
 IKR_P_MIN = 1  # IKR: patterns in the library (uint8 pattern ids)
@@ -51,7 +53,7 @@ STATUS_DONE_LSB = 1  # done (sticky, cleared by start)
 STATUS_CFG_ERR_LSB = 2  # config error (dims out of range or not multiples of PAR_IN / PAR_OUT)
 STATUS_PENDING_LSB = 3  # pending start
 STATUS_FRAME_ERR_LSB = 4  # stream framing error (a `tlast` on `s_axis_act`/`s_axis_wgt` not at the end of ...
-STATUS_LEVEL_ERR_LSB = 5  # PLUT level error (a level exponent > `LEVEL_EXP_MAX`)
+STATUS_LEVEL_ERR_LSB = 5  # PLUT level error (a level exponent > `LEVEL_EXP_MAX`; with `PLUT_SYM` also a co...
 STATUS_INDEX_ERR_LSB = 6  # index error (KRP row index 3; IKR pattern id >= `IKR_P`, a lane's pattern not k...
 INFO_PAR_IN_LSB = 0  # PAR_IN
 INFO_PAR_IN_WIDTH = 8
@@ -99,6 +101,7 @@ MULT_W_BITS_RANGE = (MULT_W_BITS_MIN, MULT_W_BITS_MAX)
 EXP1_BITS_RANGE = (EXP1_BITS_MIN, EXP1_BITS_MAX)
 EXP2_BITS_RANGE = (EXP2_BITS_MIN, EXP2_BITS_MAX)
 LEVEL_EXP_MAX_RANGE = (LEVEL_EXP_MAX_MIN, LEVEL_EXP_MAX_MAX)
+PLUT_SYM_RANGE = (PLUT_SYM_MIN, PLUT_SYM_MAX)
 IKR_K_RANGE = (IKR_K_MIN, IKR_K_MAX)
 IKR_P_RANGE = (IKR_P_MIN, IKR_P_MAX)
 PAR_IN_RANGE = (PAR_IN_MIN, PAR_IN_MAX)

@@ -19,6 +19,11 @@ grids column by column.
 * ios  (b=4): one 16-level codebook per layer of levels +-mant*2^exp (mant in 1,3,5,7) with
   level 0 = zero, chosen by an exact dynamic programme over the representable values, and a
   float scale per channel; alternated twice (codebook | scales).
+* ios, sign-symmetric (`ios_sym_grid`, scheme ios4s): code = {sign, 3-bit magnitude index}, 8
+  magnitudes M[0] = 0 < M[1] < .. < M[7], value (-1)^(c>>3) * M[c & 7]; the same programme on
+  |w| with 8 levels, candidates bounded to exponents <= max_exp (the hardware bank word is
+  A_BITS + 3 + LEVEL_EXP_MAX bits wide). Exported through the same 16 descriptors:
+  desc[m] = encode_level(M[m]), desc[8 + m] = desc[m] | 0x80 (desc[8] = 0x80, a "negative zero").
 """
 
 from __future__ import annotations
@@ -33,6 +38,10 @@ APOT_SPLITS = {5: (2, 1), 6: (2, 2)}
 _CLIP_RATIOS = np.linspace(0.5, 1.0, 26)
 _IOS_GAINS = tuple(2 ** k for k in range(3, 8))  # integer size of the largest codebook level
 _IOS_FIT_SAMPLES = 1 << 18  # values the codebook DP sees (a fixed random subset of large layers)
+# largest level exponent of an ios4s codebook (the plut-ios4s bank's LEVEL_EXP_MAX): conv8's
+# refitted dense / KRP / IKR codebooks top out at 7 * 2^2 with a bound of 5 as well (docs/fidelity.md:
+# the SQNR at bounds 2..7)
+IOS_SYM_EXP_MAX = 2
 
 
 @dataclass
@@ -218,10 +227,18 @@ def apot_grid(w, mask=None, bits: int = 6, col_weight=None) -> QuantGrid:
     return QuantGrid("apot", bits, e1, e2, levels, lcodes, scale.astype(np.float64))
 
 
-def ios_magnitudes(max_value: int) -> np.ndarray:
-    """Every mant*2^exp (mant in 1,3,5,7, exp 0..15) up to max_value, sorted."""
-    mags = {m << e for m in (1, 3, 5, 7) for e in range(16) if (m << e) <= max_value}
+def ios_magnitudes(max_value: int, max_exp: int | None = None) -> np.ndarray:
+    """Every mant*2^exp (mant in 1,3,5,7, exp 0..15, and exp <= max_exp if given) up to
+    max_value, sorted."""
+    top = 15 if max_exp is None else min(int(max_exp), 15)
+    mags = {m << e for m in (1, 3, 5, 7) for e in range(top + 1) if (m << e) <= max_value}
     return np.array(sorted(mags), np.int64)
+
+
+def level_exponent(value: int) -> int:
+    """The exponent of a level mant*2^exp (its trailing zeros; 0 for the zero level)."""
+    mag = abs(int(value))
+    return (mag & -mag).bit_length() - 1 if mag else 0
 
 
 def optimal_codebook(values: np.ndarray, candidates: np.ndarray, n_levels: int = codefmt.N_LEVELS,
@@ -276,31 +293,81 @@ def _ios_from_levels(levels_sorted: np.ndarray) -> tuple[np.ndarray, np.ndarray,
     return desc, levels, lcodes
 
 
-def ios_grid(w, mask=None, bits: int = 4, col_weight=None) -> QuantGrid:
+def _ios_sym_from_magnitudes(mags: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Sign-symmetric descriptors of the 8 magnitudes M[0] = 0 < M[1] < .. < M[7]: desc[m] =
+    encode_level(M[m]), desc[8 + m] = desc[m] | 0x80; (desc, table levels, table codes). The
+    table maps 0 to code 0 (its lowest code; code 8 = 0x80 decodes to 0 as well)."""
+    half = np.array([codefmt.encode_level(int(x)) for x in mags], np.uint8)
+    desc = np.concatenate([half, half | 0x80]).astype(np.uint8)
+    levels, lcodes = level_table("ios", 4, level_desc=desc)
+    return desc, levels, lcodes
+
+
+def ios_grid(w, mask=None, bits: int = 4, col_weight=None, symmetric: bool = False,
+             max_exp: int | None = None) -> QuantGrid:
+    """The IOS codebook grid. `symmetric`: the sign-symmetric codebook (ios4s: 7 nonzero
+    magnitudes, each with both signs, from the same least-squares programme run on |w| with 8
+    levels including 0); `max_exp`: only levels mant*2^exp with exp <= max_exp are candidates.
+    The extra records ios_gain, ios_levels (the 16 decoded levels, code order) and
+    level_exp_max (the largest exponent of the chosen levels)."""
     codefmt.check_format("ios", bits)
+    if max_exp is not None and not 0 <= max_exp <= 15:
+        raise ValueError(f"max_exp must be 0..15 (the descriptor's 4-bit exponent), got {max_exp!r}")
     wf, m = _prepare(w, mask)
     cw = _col_weight(col_weight, wf.shape[1])
     maxabs = _max_abs(wf)
     n_kept = int(m.sum())
     subset = np.sort(np.random.default_rng(0).permutation(n_kept)[:_IOS_FIT_SAMPLES])
+    n_mags = codefmt.N_LEVELS // 2  # symmetric: 8 magnitudes, 0 included
     best = None
     for gain in _IOS_GAINS:
-        mags = ios_magnitudes(gain)
-        cand = np.concatenate([-mags[::-1], [0], mags]).astype(np.float64)
+        mags = ios_magnitudes(gain, max_exp)
+        if symmetric:
+            cand = np.concatenate([[0], mags]).astype(np.float64)
+            if len(cand) < n_mags:
+                continue
+        else:
+            cand = np.concatenate([-mags[::-1], [0], mags]).astype(np.float64)
+            if len(cand) < codefmt.N_LEVELS:
+                continue
         scale = maxabs / gain
         for _ in range(2):  # alternate: codebook for the scales, then scales for the codebook
             normalised = (wf / scale[:, None])[m][subset]
             wts = None if cw is None else np.broadcast_to(cw, wf.shape)[m][subset]
-            levels = np.round(optimal_codebook(normalised, cand, weights=wts)).astype(np.int64)
+            if symmetric:
+                chosen = np.round(optimal_codebook(np.abs(normalised), cand, n_mags, wts)).astype(np.int64)
+                levels = np.concatenate([-chosen[:0:-1], chosen])
+            else:
+                levels = np.round(optimal_codebook(normalised, cand, weights=wts)).astype(np.int64)
             top = np.abs(levels).max()
             scale = _best_scale(wf, levels, np.linspace(0.6, 1.2, 13)[:, None] * (maxabs / top)[None, :], cw)
         err = float(_sq_error(wf, levels, scale, cw).sum())
         if best is None or err < best[0] * 0.995:  # a bigger gain must earn its wider LUT
             best = (err, gain, levels, scale)
+    if best is None:
+        raise ValueError(f"max_exp={max_exp!r} leaves too few ios levels for a "
+                         f"{'sign-symmetric ' if symmetric else ''}codebook")
     _, gain, levels, scale = best
-    desc, table, lcodes = _ios_from_levels(levels)
-    return QuantGrid("ios", 4, 0, 0, table, lcodes, scale.astype(np.float64), level_desc=desc,
-                     extra={"ios_gain": gain, "ios_levels": [int(x) for x in codefmt.level_values(desc)]})
+    if symmetric:
+        # a common factor 2^k of the levels moves into the scales (the same float weights): the
+        # smallest exponents, i.e. the narrowest product bank, for the codebook
+        k = min(level_exponent(x) for x in levels if x != 0)
+        levels, scale = levels >> k, scale * 2.0 ** k
+        desc, table, lcodes = _ios_sym_from_magnitudes(levels[levels >= 0])
+    else:
+        desc, table, lcodes = _ios_from_levels(levels)
+    values = codefmt.level_values(desc)
+    extra = {"ios_gain": gain, "ios_levels": [int(x) for x in values],
+             "level_exp_max": codefmt.level_exp_max(desc), "ios_symmetric": bool(symmetric)}
+    if max_exp is not None:
+        extra["ios_max_exp"] = int(max_exp)
+    return QuantGrid("ios", 4, 0, 0, table, lcodes, scale.astype(np.float64), level_desc=desc, extra=extra)
+
+
+def ios_sym_grid(w, mask=None, bits: int = 4, col_weight=None, max_exp: int | None = IOS_SYM_EXP_MAX
+                 ) -> QuantGrid:
+    """The sign-symmetric IOS grid (scheme ios4s): ios_grid(symmetric=True, max_exp=max_exp)."""
+    return ios_grid(w, mask, bits, col_weight, symmetric=True, max_exp=max_exp)
 
 
 def quantize_int(w, mask=None, bits: int = 8) -> Quantized:
@@ -319,8 +386,8 @@ def quantize_apot(w, mask=None, bits: int = 6) -> Quantized:
     return apot_grid(w, mask, bits).quantize(w, mask)
 
 
-def quantize_ios(w, mask=None) -> Quantized:
-    return ios_grid(w, mask).quantize(w, mask)
+def quantize_ios(w, mask=None, symmetric: bool = False, max_exp: int | None = None) -> Quantized:
+    return ios_grid(w, mask, symmetric=symmetric, max_exp=max_exp).quantize(w, mask)
 
 
-GRID_MAKERS = {"int": int_grid, "pot": pot_grid, "apot": apot_grid, "ios": ios_grid}
+GRID_MAKERS = {"int": int_grid, "pot": pot_grid, "apot": apot_grid, "ios": ios_grid}  # by code kind

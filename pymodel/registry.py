@@ -88,6 +88,16 @@ class Core:
         return int(self.parameters.get("MULT_PACK", 0))
 
     @property
+    def plut_sym(self) -> int:
+        """1 for a PLUT core built for sign-symmetric codebooks (conv_prod_plut SYM)."""
+        return int(self.parameters.get("PLUT_SYM", 0))
+
+    @property
+    def level_exp_max(self) -> int | None:
+        """A level-reading core's largest level exponent (its own, else its unit's); None otherwise."""
+        return self.hdl_parameters().get("LEVEL_EXP_MAX") if self.unit.reads_levels else None
+
+    @property
     def synth_name(self) -> str:
         """The name in synthesis reports and build directories (mult-int8 -> mult_int8)."""
         return self.name.replace("-", "_")
@@ -117,11 +127,13 @@ class Core:
         from pymodel import codes
 
         if self.kind == "ios":  # the core bounds level exponents by LEVEL_EXP_MAX
-            return max(codes.IOS_MANTISSAS) << self.unit.parameters["LEVEL_EXP_MAX"]
+            return max(codes.IOS_MANTISSAS) << self.hdl_parameters()["LEVEL_EXP_MAX"]
         return codes.max_abs_weight(self.kind, self.w_bits, self.exp1_bits, self.exp2_bits)
 
     def accepts(self, manifest: dict) -> bool:
         """Whether a vector set's codes (its manifest) are this core's code format."""
+        if self.plut_sym and (manifest.get("quant_extra") or {}).get("scheme_name") != self.scheme:
+            return False  # a symmetric bank computes only its own (sign-symmetric) codebooks
         return (manifest.get("scheme") == self.kind and int(manifest.get("w_bits", -1)) == self.w_bits
                 and (self.kind not in ("pot", "apot")
                      or (int(manifest.get("exp1_bits", 0)), int(manifest.get("exp2_bits", 0)))

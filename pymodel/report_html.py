@@ -44,7 +44,7 @@ INPUTS = {
 BLOCKS = ("products", "trees", "acc", "backend", "requant", "buffers", "select", "control")
 SYNTH_METRICS = (("LUT", "LUT"), ("FF", "FF"), ("DSP48E1", "DSP48E1"))
 # the error maps: the schemes that have a core, each pruning a core runs, refitted (as exported)
-ERROR_MAP_SCHEMES = ("int8", "pot4", "apot6", "ios4")
+ERROR_MAP_SCHEMES = ("int8", "pot4", "apot6", "ios4", "ios4s")
 ERROR_MAP_PRUNINGS = ("dense", "krp", "ikr")
 ERROR_MAP_CROP = 0  # the held-out crop shown
 FIG_PREFIX = "fig-"  # every figure this module writes; older ones are removed before a run

@@ -24,6 +24,12 @@ class Scheme:
     # refit only: entropy-constrained GPTQ with the smallest rate weight whose rANS-coded storage
     # reaches this ratio against fp32 (pymodel.refit.reach_storage_ratio); the codes stay the kind's
     storage_target: float | None = None
+    # ios only: a sign-symmetric codebook (quant.ios_sym_grid: code = {sign, 3-bit magnitude index},
+    # 8 magnitudes with M[0] = 0; codes.is_sign_symmetric), what the plut-ios4s core's 8-magnitude
+    # bank computes, and the largest level exponent the codebook may use (the product bank word is
+    # A_BITS + 3 + LEVEL_EXP_MAX bits; None: unbounded)
+    symmetric: bool = False
+    level_exp_max: int | None = None
 
     def grid_maker(self, per_channel: bool | None = None):
         per_channel = self.per_channel if per_channel is None else per_channel
@@ -35,6 +41,8 @@ class Scheme:
             return partial(quant.pot_grid, bits=self.w_bits, per_channel=per_channel)
         if self.kind == "apot":
             return partial(quant.apot_grid, bits=self.w_bits)
+        if self.symmetric or self.level_exp_max is not None:
+            return partial(quant.ios_grid, symmetric=self.symmetric, max_exp=self.level_exp_max)
         return quant.ios_grid
 
 
@@ -45,6 +53,9 @@ SCHEMES: dict[str, Scheme] = {
     "apot5": Scheme("apot5", "apot", 5, 2, 1),
     "apot6": Scheme("apot6", "apot", 6, 2, 2),
     "ios4": Scheme("ios4", "ios", 4),
+    # sign-symmetric ios4 codebook for the cheaper product-LUT core: 7 magnitudes +- (and 0), level
+    # exponents <= 5 (docs/fidelity.md); the same 16-descriptor vector format as ios4
+    "ios4s": Scheme("ios4s", "ios", 4, symmetric=True, level_exp_max=quant.IOS_SYM_EXP_MAX),
     # INQ's exact level set and rounding, coded as pot4 (same hardware): per layer as in INQ, and
     # per channel as an option
     "inq4": Scheme("inq4", "pot", 4, 3, quantizer="inq", per_channel=False),
@@ -53,8 +64,9 @@ SCHEMES: dict[str, Scheme] = {
     "pot4e": Scheme("pot4e", "pot", 4, 3, storage_target=27.0),
 }
 # what `python -m pymodel export` writes by default: the RTL and HLS tests select these sets by
-# name, so schemes added later are exported only when asked for (--schemes)
-EXPORT_SCHEMES = ("int8", "int4", "pot4", "apot5", "apot6", "ios4")
+# name, so schemes added later are exported only when asked for (--schemes), or when a core's
+# tests need them (ios4s, the sign-symmetric product-LUT core)
+EXPORT_SCHEMES = ("int8", "int4", "pot4", "apot5", "apot6", "ios4", "ios4s")
 PRUNINGS = ("dense", "unstructured", "krp", "ikr")
 
 

@@ -6,7 +6,9 @@
 * KRP: a random row per kernel; IKR: a random pattern per kernel from the real layer's library;
 * activations: ~40% the maximum 2^a_bits-1, ~20% zero, the rest uniform;
 * ios: 16 level descriptors with the quantizer's largest exponent, every mantissa {1,3,5,7},
-  both signs and the zero level (at index 0), so the products reach +-7*2^7*(2^a_bits-1);
+  both signs and the zero level (at index 0), so the products reach +-7*2^7*(2^a_bits-1); a
+  sign-symmetric scheme (ios4s) gets a sign-symmetric codebook at its exponent bound
+  (ios_sym_stress_levels);
 * requantization: a shift from the accumulator spread and a random signed bias around each
   channel's median, so outputs cover 0..2^a_bits-1 with zero-clamped and saturated values;
   output channel 0 uses shift 0 (the no-rounding path).
@@ -74,6 +76,21 @@ def ios_stress_levels() -> np.ndarray:
     return np.array([0] + [C.encode_level(v) for v in sorted(IOS_STRESS_VALUES)], np.uint8)
 
 
+def ios_sym_stress_levels(max_exp: int) -> np.ndarray:
+    """The 16 stress descriptors of a sign-symmetric codebook (scheme ios4s): the magnitudes
+    0, 7*2^E, 5*2^E, 3*2^E, 2^E (the extremes at E = max_exp), 1, 3, 5 (and 7 ...), ascending at 0..7, and
+    their negatives at 8..15 (desc[8] = 0x80: the negative zero, so every code decodes)."""
+    wanted = [7 << max_exp, 5 << max_exp, 3 << max_exp, 1 << max_exp, 1, 3, 5, 7]
+    wanted += [m << e for e in range(max_exp, -1, -1) for m in (7, 5, 3, 1)]
+    mags = []
+    for v in wanted:
+        if v not in mags and len(mags) < 7:
+            mags.append(v)
+    mags += [mags[-1]] * (7 - len(mags))  # a bound of 0 has only 4 magnitudes: repeat one
+    half = [0] + [C.encode_level(v) for v in sorted(mags)]
+    return np.array(half + [d | 0x80 for d in half], np.uint8)
+
+
 def zero_code(scheme: str, w_bits: int, exp1_bits: int, exp2_bits: int, level_desc=None) -> int:
     """The lowest code that decodes to 0 (what pruned positions hold)."""
     all_codes = np.arange(1 << w_bits, dtype=np.uint8)
@@ -127,9 +144,11 @@ def make_stress_set(
     seed: int,
     patterns: np.ndarray | None = None,
     a_bits: int = 8,
+    level_desc: np.ndarray | None = None,
 ) -> StressSet:
     """A synthetic stress layer of code format (kind, w_bits, exp bits), `pruning` in
-    STRESS_PRUNINGS, shape (cin, cout, h, w); IKR draws from `patterns` [P,3,3]."""
+    STRESS_PRUNINGS, shape (cin, cout, h, w); IKR draws from `patterns` [P,3,3]; ios uses
+    `level_desc` (default ios_stress_levels())."""
     from .vectors import stress_set_name
 
     if pruning not in STRESS_PRUNINGS:
@@ -137,8 +156,14 @@ def make_stress_set(
     C.check_format(kind, w_bits, exp1_bits, exp2_bits)
     cin, cout, h, w = shape
     rng = np.random.default_rng(seed)
-    level_desc = ios_stress_levels() if kind == "ios" else None
-    extra: dict = {}
+    if kind == "ios" and level_desc is None:
+        level_desc = ios_stress_levels()
+    elif kind != "ios":
+        level_desc = None
+    else:
+        level_desc = np.asarray(level_desc, np.uint8)
+        C.level_values(level_desc)  # 16 valid descriptors
+    extra: dict = {"scheme_name": tag}
     meta_arrays: dict = {}
     if pruning == "dense":
         mask = np.ones((cout, cin, 3, 3), bool)
@@ -158,6 +183,8 @@ def make_stress_set(
         extra.update(
             ikr_k=int(patterns[0].sum()), n_patterns=len(patterns), patterns="the real conv8 IKR library"
         )
+    if kind == "ios":  # descriptive, as the quantizer records them (manifest quant_extra)
+        extra.update(level_exp_max=C.level_exp_max(level_desc), ios_symmetric=C.is_sign_symmetric(level_desc))
     mask = np.ascontiguousarray(mask)
     n_codes = 1 << w_bits
     codes = np.full(mask.shape, zero_code(kind, w_bits, exp1_bits, exp2_bits, level_desc), np.uint8)

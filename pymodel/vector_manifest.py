@@ -379,6 +379,7 @@ def _check_semantics(m: dict, a: dict[str, np.ndarray], check_acc: bool) -> None
         _fail(NPZ, f"invalid codes or level descriptors: {exc}")
     if not is_ios and a["level_desc"].any():
         _fail(NPZ, f"'level_desc' must be zeros for scheme {m['scheme']!r}")
+    _check_ios_codebook(m, a["level_desc"], is_ios)
     if not np.array_equal(a["levels"], levels):
         _fail(NPZ, "'levels' do not match 'level_desc'")
     if not np.array_equal(a["lut"], R.product_table(levels, a_bits)):
@@ -412,6 +413,25 @@ def _check_semantics(m: dict, a: dict[str, np.ndarray], check_acc: bool) -> None
         _fail(NPZ, "'acc' is not the convolution of 'act' and 'wint'")
     if not np.array_equal(a["out"], R.output_stage(a["acc"], a["bias"], a["shift"], a_bits)):
         _fail(NPZ, "'out' is not the output stage of 'acc', 'bias', 'shift'")
+
+
+def scheme_names(m: dict) -> set[str]:
+    """The pymodel scheme names a set claims: its name's first part (ios4s-krp-t32x32x8x8 -> ios4s)
+    and the quantizer's recorded `quant_extra.scheme_name`."""
+    names = {m["name"].split("-")[0]}
+    extra = m.get("quant_extra")
+    if isinstance(extra, dict) and isinstance(extra.get("scheme_name"), str):
+        names.add(extra["scheme_name"])
+    return names
+
+
+def _check_ios_codebook(m: dict, level_desc: np.ndarray, is_ios: bool) -> None:
+    """A set of a sign-symmetric scheme (codes.SIGN_SYMMETRIC_SCHEMES, by its name or recorded
+    scheme_name) must be ios with sign-symmetric descriptors (codes.is_sign_symmetric)."""
+    symmetric_names = sorted(scheme_names(m) & set(C.SIGN_SYMMETRIC_SCHEMES))
+    if symmetric_names and not (is_ios and C.is_sign_symmetric(level_desc)):
+        _fail(NPZ, f"'level_desc' is not sign-symmetric, as scheme {symmetric_names[0]} needs (scheme ios, "
+                   "desc[m] with neg = 0 and desc[8+m] == desc[m] | 0x80 for m < 8)")
 
 
 def _first_kernel(bad: np.ndarray) -> str:

@@ -19,6 +19,8 @@
 `define CONV_EXP2_BITS_MAX 4
 `define CONV_LEVEL_EXP_MAX_MIN 0             // PLUT: largest level exponent the product bank holds
 `define CONV_LEVEL_EXP_MAX_MAX 15
+`define CONV_PLUT_SYM_MIN 0                  // PLUT: 1 = sign-symmetric codebook (code = {sign, magnitude index}: an 8-magnitude bank, an 8:1 select per lane)
+`define CONV_PLUT_SYM_MAX 1
 `define CONV_IKR_K_MIN 1                     // IKR: kept weights per kernel
 `define CONV_IKR_K_MAX 9
 `define CONV_IKR_P_MIN 1                     // IKR: patterns in the library (uint8 pattern ids)
@@ -49,7 +51,7 @@
 `define CONV_STATUS_CFG_ERR_LSB 2            // config error (dims out of range or not multiples of PAR_IN / PAR_OUT)
 `define CONV_STATUS_PENDING_LSB 3            // pending start
 `define CONV_STATUS_FRAME_ERR_LSB 4          // stream framing error (a `tlast` on `s_axis_act`/`s_axis_wgt` not at the end of a map/tile)
-`define CONV_STATUS_LEVEL_ERR_LSB 5          // PLUT level error (a level exponent > `LEVEL_EXP_MAX`)
+`define CONV_STATUS_LEVEL_ERR_LSB 5          // PLUT level error (a level exponent > `LEVEL_EXP_MAX`; with `PLUT_SYM` also a codebook that is not sign-symmetric: a negative descriptor among 0..7, or descriptor 8+m not descriptor m with the sign bit set)
 `define CONV_STATUS_INDEX_ERR_LSB 6          // index error (KRP row index 3; IKR pattern id >= `IKR_P`, a lane's pattern not keeping exactly `IKR_K` positions, or a library mask keeping neither 0 nor `IKR_K`)
 `define CONV_INFO_PAR_IN_LSB 0               // PAR_IN
 `define CONV_INFO_PAR_IN_WIDTH 8

@@ -36,7 +36,8 @@ module conv_engine #(
     parameter CIN_MAX       = 256,  // max input channels (multiple of PAR_IN)
     parameter COUT_MAX      = 512,  // max output channels (multiple of PAR_OUT)
     parameter FIFO_DEPTH    = 8,    // output FIFO entries (power of two >= 4)
-    parameter MULT_PACK     = 0     // MULT, dense: 1 = two products per DSP48E1 (conv_prod_mult PACK)
+    parameter MULT_PACK     = 0,    // MULT, dense: 1 = two products per DSP48E1 (conv_prod_mult PACK)
+    parameter PLUT_SYM      = 0     // PLUT: 1 = sign-symmetric codebook, 8-magnitude bank (conv_prod_plut SYM)
 ) (
     input  wire                         clk,
     input  wire                         rst,
@@ -161,7 +162,7 @@ localparam FLAG_DELAY  = PROD_LAT + TREE_LEVELS;
 // ---------------------------------------------------------------- parameter checks
 
 generate
-    if (FORMAT < 0 || FORMAT > 2 || MULT_PACK < 0 || MULT_PACK > 1 ||
+    if (FORMAT < 0 || FORMAT > 2 || MULT_PACK < 0 || MULT_PACK > 1 || PLUT_SYM < `CONV_PLUT_SYM_MIN || PLUT_SYM > `CONV_PLUT_SYM_MAX ||
         PAR_IN < `CONV_PAR_IN_MIN || PAR_IN > `CONV_PAR_IN_MAX || (1 << LOG2_PAR_IN) != PAR_IN ||
         PAR_OUT < `CONV_PAR_OUT_MIN || PAR_OUT > `CONV_PAR_OUT_MAX || (1 << LOG2_PAR_OUT) != PAR_OUT ||
         A_BITS < `CONV_A_BITS_MIN || A_BITS > `CONV_A_BITS_MAX ||
@@ -659,7 +660,7 @@ conv_prod_unit #(
         .ARITH(ARITH), .PAR_IN(PAR_IN), .PAR_OUT(PAR_OUT), .A_BITS(A_BITS), .W_BITS(W_BITS),
         .EXP1_BITS(EXP1_BITS), .EXP2_BITS(EXP2_BITS), .LEVEL_EXP_MAX(LEVEL_EXP_MAX),
         .NCAND(NCAND), .SEL_W(SEL_W), .N_LEAVES(N_LEAVES), .LEAF_W(LEAF_W),
-    .PACK((FORMAT == 0) ? MULT_PACK : 0)
+    .PACK((FORMAT == 0) ? MULT_PACK : 0), .SYM(PLUT_SYM)
 ) u_prod (
     .clk(clk), .cand(cand_act), .sel(lane_sel), .codes(wb_rd_data), .levels(levels),
     .leaves(leaves), .err(prod_err)

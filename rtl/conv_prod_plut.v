@@ -24,6 +24,14 @@
 // Mantissas 0..7 are all supported (the format uses 0,1,3,5,7); exponents above
 // LEVEL_EXP_MAX do not fit MAG_W and their products are not valid: `err` flags them
 // (combinational from `levels`; the engine sets STATUS bit5).
+//
+// SYM = 1, a sign-symmetric codebook (pymodel scheme ios4s): code = {sign, magnitude index},
+// levels L[m] = M[m] >= 0 and L[8+m] = -M[m]. The bank holds only the 8 magnitudes (built
+// from descriptors 0..7, no one's complement), a lane is an 8:1 select plus its code's sign
+// bit; the one's complement by that bit rides in the select's last LUT level (a 2:1 of two
+// 4:1 halves has inputs to spare), so no lane has a negator of its own. `err` also flags
+// descriptors that are not symmetric (a negative one among 0..7, or desc[8+m] != desc[m] |
+// 0x80), since this bank ignores descriptors 8..15.
 module conv_prod_plut #(
     parameter PAR_IN        = 16,   // input lanes
     parameter PAR_OUT       = 16,   // output lanes
@@ -34,6 +42,7 @@ module conv_prod_plut #(
     parameter LEVEL_EXP_MAX = 8,    // largest level exponent the product bank holds
     parameter NCAND         = 1,    // candidate activations per input lane
     parameter SEL_W         = 1,    // candidate index bits per lane
+    parameter SYM           = 0,    // 1: sign-symmetric codebook, 8-magnitude bank
     parameter N_LEAVES      = PAR_IN + 1,
     parameter LEAF_W        = A_BITS + 3 + LEVEL_EXP_MAX + 1   // signed leaf width
 ) (
@@ -53,11 +62,10 @@ localparam MAG_W    = A_BITS + 3 + LEVEL_EXP_MAX;   // |a*L| for exp <= LEVEL_EX
 localparam SH_MAX   = LEVEL_EXP_MAX + 2;            // exp + trailing zeros of mant
 localparam NB       = (SH_MAX >> 2) + 1;            // shifts by 0, 4, .. 4*(NB-1)
 localparam CB_W     = $clog2(NB + 1);               // coarse code; NB means zero
-localparam FP_W     = (ODD_W + 3 < MAG_W) ? ODD_W + 3 : MAG_W;  // odd multiple << 0..3
 localparam CNT_W    = $clog2(PAR_IN + 1);
 
-// 16:1 word select written as a case so synthesis builds a plain LUT/MUXF mux per bit
-// (a variable part-select becomes a wide generic shifter in Yosys)
+// 16:1 and 8:1 word selects written as a case so synthesis builds a plain LUT/MUXF mux per
+// bit (a variable part-select becomes a wide generic shifter in Yosys)
 function [MAG_W-1:0] select_level;
     input [16*MAG_W-1:0] bank;
     input [3:0]          index;
@@ -83,31 +91,38 @@ function [MAG_W-1:0] select_level;
     end
 endfunction
 
+function [MAG_W-1:0] select_magnitude;
+    input [8*MAG_W-1:0] bank;
+    input [2:0]         index;
+    begin
+        case (index)
+            3'd0:    select_magnitude = bank[0*MAG_W +: MAG_W];
+            3'd1:    select_magnitude = bank[1*MAG_W +: MAG_W];
+            3'd2:    select_magnitude = bank[2*MAG_W +: MAG_W];
+            3'd3:    select_magnitude = bank[3*MAG_W +: MAG_W];
+            3'd4:    select_magnitude = bank[4*MAG_W +: MAG_W];
+            3'd5:    select_magnitude = bank[5*MAG_W +: MAG_W];
+            3'd6:    select_magnitude = bank[6*MAG_W +: MAG_W];
+            default: select_magnitude = bank[7*MAG_W +: MAG_W];
+        endcase
+    end
+endfunction
+
 // |a*L| from the odd multiple odd(mant)*a: shift by 0..3 (fine), then by 4*coarse (coarse
-// == NB is the zero level); bits beyond MAG_W are zero for valid levels
+// == NB is the zero level); bits beyond MAG_W are zero for valid levels. Shifts, not per-bit
+// loops: the same function, and Verilator evaluates it word-wide.
 function [MAG_W-1:0] level_magnitude;
     input [ODD_W-1:0] odd_product;
     input [1:0]       fine;
     input [CB_W-1:0]  coarse;
-    reg   [FP_W-1:0]  fine_product;
-    integer k, b;
+    reg   [MAG_W-1:0] widened;
     begin
-        fine_product = {FP_W{1'b0}};
-        for (k = 0; k < 4; k = k + 1) begin
-            if (fine == k[1:0]) begin
-                for (b = k; b < FP_W && b - k < ODD_W; b = b + 1) begin
-                    fine_product[b] = odd_product[b - k];
-                end
-            end
-        end
-        level_magnitude = {MAG_W{1'b0}};
-        for (k = 0; k < NB; k = k + 1) begin
-            if (coarse == k[CB_W-1:0]) begin
-                for (b = 4 * k; b < MAG_W && b - 4 * k < FP_W; b = b + 1) begin
-                    level_magnitude[b] = fine_product[b - 4 * k];
-                end
-            end
-        end
+        widened              = {MAG_W{1'b0}};
+        widened[ODD_W-1:0]   = odd_product;
+        if (coarse >= NB[CB_W-1:0])
+            level_magnitude = {MAG_W{1'b0}};
+        else
+            level_magnitude = (widened << fine) << {coarse, 2'b00};
     end
 endfunction
 
@@ -132,10 +147,11 @@ generate
     if (N_LEAVES != prod_n_leaves(2, EXP2_BITS, PAR_IN) ||
         LEAF_W != prod_leaf_w(2, A_BITS, W_BITS, EXP1_BITS, EXP2_BITS, LEVEL_EXP_MAX, PAR_IN) ||
         LEAF_W != MAG_W + 1 || LEAF_W < CNT_W + 1 || LEVEL_EXP_MAX < 0 || LEVEL_EXP_MAX > 15 ||
-        W_BITS != 4 || PAR_IN < 1 || PAR_OUT < 1 || NCAND < 1 || (1 << SEL_W) < NCAND) begin : g_bad_params
+        W_BITS != 4 || PAR_IN < 1 || PAR_OUT < 1 || NCAND < 1 || (1 << SEL_W) < NCAND ||
+        SYM < 0 || SYM > 1) begin : g_bad_params
         initial begin
-            $display("ERROR: conv_prod_plut: illegal LEAF_W=%0d / LEVEL_EXP_MAX=%0d / PAR_IN=%0d",
-                     LEAF_W, LEVEL_EXP_MAX, PAR_IN);
+            $display("ERROR: conv_prod_plut: illegal LEAF_W=%0d / LEVEL_EXP_MAX=%0d / PAR_IN=%0d / SYM=%0d",
+                     LEAF_W, LEVEL_EXP_MAX, PAR_IN, SYM);
             $finish;
         end
         conv_illegal_parameter u_stop_elaboration ();
@@ -174,30 +190,47 @@ generate
         assign lvl_neg[j]                 = levels[j*8 + 7];
     end
 
-    // a level exponent beyond LEVEL_EXP_MAX would not fit the product bank
+    // a level exponent beyond LEVEL_EXP_MAX would not fit the product bank; a symmetric bank
+    // also needs L[m] >= 0 and L[8+m] = -L[m] (it reads descriptors 0..7 only)
     reg level_exp_too_big;
+    reg level_asymmetric;
     integer e;
     always @* begin
         level_exp_too_big = 1'b0;
+        level_asymmetric  = 1'b0;
         for (e = 0; e < 16; e = e + 1) begin
             if ({28'd0, levels[e*8 +: 4]} > LEVEL_EXP_MAX) level_exp_too_big = 1'b1;
         end
+        for (e = 0; e < 8; e = e + 1) begin
+            if (levels[e*8 + 7] || levels[(e+8)*8 +: 8] != {1'b1, levels[e*8 +: 7]})
+                level_asymmetric = 1'b1;
+        end
     end
-    assign err = level_exp_too_big;
+    assign err = level_exp_too_big || (SYM != 0 && level_asymmetric);
 
     reg [15:0] neg_reg;
     always @(posedge clk) begin
         neg_reg <= lvl_neg;
     end
+    // each lane's registered sign (its leaf's top bit), counted by the correction leaves
+    wire [PAR_OUT*PAR_IN-1:0] lane_neg;
 
   if (NCAND == 1) begin : g_bank_path
     // Dense: every output lane of input channel i multiplies the same activation, so the
-    // 16 products are built once per channel (the bank) and lanes only index them.
+    // products are built once per channel (the bank) and lanes only index them.
     wire unused_sel = &{1'b0, sel};
 
-    // stage 1: product bank per input channel (one's complement for negative levels)
-    reg [PAR_IN*16*MAG_W-1:0]  bank_reg;
-    reg [PAR_OUT*PAR_IN*4-1:0] codes_reg;
+    // stage 1: product bank per input channel: 16 levels (one's complement for negative ones)
+    // or, symmetric, the 8 magnitudes
+    localparam N_BANK = SYM ? 8 : 16;
+    if (SYM != 0) begin : g_sym_decode
+        // descriptors 8..15 only enter the symmetry check
+        wire unused_upper = &{1'b0, lvl_odd[31:16], lvl_fine[31:16], lvl_coarse[16*CB_W-1:8*CB_W]};
+    end
+    // one register per bank word (a word-wide register simulates far faster than a slice of
+    // one bank-wide register; the flip-flops are the same)
+    wire [PAR_IN*N_BANK*MAG_W-1:0] bank;
+    reg  [PAR_OUT*PAR_IN*4-1:0]    codes_reg;
     always @(posedge clk) begin
         codes_reg <= codes;
     end
@@ -206,7 +239,7 @@ generate
         wire [ODD_W-1:0] a3 = a1 + (a1 << 1);
         wire [ODD_W-1:0] a5 = a1 + (a1 << 2);
         wire [ODD_W-1:0] a7 = (a1 << 3) - a1;
-        for (j = 0; j < 16; j = j + 1) begin : g_level
+        for (j = 0; j < N_BANK; j = j + 1) begin : g_level
             reg [ODD_W-1:0] odd_product;
             always @* begin
                 case (lvl_odd[j*2 +: 2])
@@ -216,25 +249,41 @@ generate
                     default: odd_product = a7;
                 endcase
             end
+            reg [MAG_W-1:0] word_reg;
             always @(posedge clk) begin
-                bank_reg[(i*16+j)*MAG_W +: MAG_W] <=
-                    level_magnitude(odd_product, lvl_fine[j*2 +: 2], lvl_coarse[j*CB_W +: CB_W]) ^
-                    {MAG_W{lvl_neg[j]}};
+                word_reg <= level_magnitude(odd_product, lvl_fine[j*2 +: 2], lvl_coarse[j*CB_W +: CB_W]) ^
+                            {MAG_W{lvl_neg[j] && SYM == 0}};
             end
+            assign bank[(i*N_BANK+j)*MAG_W +: MAG_W] = word_reg;
         end
     end
 
-    // stage 2: every lane indexes its channel's bank and the level signs with its code
+    // stage 2: every lane indexes its channel's bank with its code: 16:1 with the level's
+    // sign, or (symmetric) 8:1 by the code's magnitude index with the code's sign bit
     for (o = 0; o < PAR_OUT; o = o + 1) begin : g_out
         for (i = 0; i < PAR_IN; i = i + 1) begin : g_in
             wire [3:0]       code = codes_reg[(o*PAR_IN+i)*4 +: 4];
             reg  [MAG_W-1:0] value_reg;
             reg              neg_sel_reg;
-            always @(posedge clk) begin
-                value_reg   <= select_level(bank_reg[i*16*MAG_W +: 16*MAG_W], code);
-                neg_sel_reg <= neg_reg[code];
+            if (SYM != 0) begin : g_sym
+                wire unused_neg = &{1'b0, neg_reg};
+                // the one's complement rides in the select's last LUT level (its 2:1 of two
+                // 4:1 halves has inputs to spare), so it costs no LUT of its own
+                always @(posedge clk) begin
+                    value_reg   <= select_magnitude(bank[i*8*MAG_W +: 8*MAG_W], code[2:0]) ^
+                                   {MAG_W{code[3]}};
+                    neg_sel_reg <= code[3];
+                end
+                assign leaves[(o*N_LEAVES + i)*LEAF_W +: LEAF_W] = {neg_sel_reg, value_reg};
+                assign lane_neg[o*PAR_IN + i] = neg_sel_reg;
+            end else begin : g_signed
+                always @(posedge clk) begin
+                    value_reg   <= select_level(bank[i*16*MAG_W +: 16*MAG_W], code);
+                    neg_sel_reg <= neg_reg[code];
+                end
+                assign leaves[(o*N_LEAVES + i)*LEAF_W +: LEAF_W] = {neg_sel_reg, value_reg};
+                assign lane_neg[o*PAR_IN + i] = neg_sel_reg;
             end
-            assign leaves[(o*N_LEAVES + i)*LEAF_W +: LEAF_W] = {neg_sel_reg, value_reg};
         end
     end
 
@@ -244,7 +293,8 @@ generate
     // per lane (measured: 42k LUTs at 4x4 for IKR). Instead each lane selects its
     // activation (conv_lane_select) and the level fields of its code from the shared
     // decode, then forms its one product: an odd multiple (one adder) and the fine and
-    // coarse shifts - the bank's arithmetic for one level instead of sixteen.
+    // coarse shifts - the bank's arithmetic for one level instead of sixteen. Symmetric:
+    // the fields of one of 8 magnitudes, the sign from the code.
     wire [PAR_OUT*PAR_IN*A_BITS-1:0] act;
 
     conv_lane_select #(
@@ -261,41 +311,46 @@ generate
 
     for (o = 0; o < PAR_OUT; o = o + 1) begin : g_out
         for (i = 0; i < PAR_IN; i = i + 1) begin : g_in
-            wire [3:0]        code = codes[(o*PAR_IN+i)*4 +: 4];
+            wire [3:0]        code  = codes[(o*PAR_IN+i)*4 +: 4];
+            // the decode entry of the code: its level, or (symmetric) its magnitude
+            wire [3:0]        entry = (SYM != 0) ? {1'b0, code[2:0]} : code;
             // stage 1: the lane's activation and its level's fields
             reg  [A_BITS-1:0] a_reg;
             reg  [1:0]        odd_reg, fine_reg;
             reg  [CB_W-1:0]   coarse_reg;
-            reg  [3:0]        code_reg;
+            reg               neg1_reg;
             always @(posedge clk) begin
                 a_reg      <= act[(o*PAR_IN+i)*A_BITS +: A_BITS];
-                odd_reg    <= lvl_odd[code*2 +: 2];
-                fine_reg   <= lvl_fine[code*2 +: 2];
-                coarse_reg <= lvl_coarse[code*CB_W +: CB_W];
-                code_reg   <= code;
+                odd_reg    <= lvl_odd[entry*2 +: 2];
+                fine_reg   <= lvl_fine[entry*2 +: 2];
+                coarse_reg <= lvl_coarse[entry*CB_W +: CB_W];
+                neg1_reg   <= (SYM != 0) ? code[3] : lvl_neg[code];
             end
-            // stage 2: the product, one's complement when the level is negative
+            // stage 2: the product, one's complement when the level (or the code) is negative
             reg [MAG_W-1:0] value_reg;
             reg             neg_sel_reg;
             always @(posedge clk) begin
                 value_reg   <= level_magnitude(odd_multiple(a_reg, odd_reg), fine_reg, coarse_reg) ^
-                               {MAG_W{neg_reg[code_reg]}};
-                neg_sel_reg <= neg_reg[code_reg];
+                               {MAG_W{neg1_reg}};
+                neg_sel_reg <= neg1_reg;
             end
             assign leaves[(o*N_LEAVES + i)*LEAF_W +: LEAF_W] = {neg_sel_reg, value_reg};
+            assign lane_neg[o*PAR_IN + i] = neg_sel_reg;
         end
     end
+    wire unused_neg = &{1'b0, neg_reg};
   end
 
     // both paths: the correction leaf of an output lane counts its negative (one's
-    // complement) product leaves, whose sign bit is the leaf's top bit
+    // complement) product leaves (from their sign registers, not from `leaves` itself, which
+    // would make the port depend on itself in simulation)
     for (o = 0; o < PAR_OUT; o = o + 1) begin : g_correction
         reg [CNT_W-1:0] count;
         integer m;
         always @* begin
             count = {CNT_W{1'b0}};
             for (m = 0; m < PAR_IN; m = m + 1) begin
-                count = count + {{(CNT_W-1){1'b0}}, leaves[(o*N_LEAVES + m)*LEAF_W + LEAF_W - 1]};
+                count = count + {{(CNT_W-1){1'b0}}, lane_neg[o*PAR_IN + m]};
             end
         end
         assign leaves[(o*N_LEAVES + PAR_IN)*LEAF_W +: LEAF_W] = {{(LEAF_W-CNT_W){1'b0}}, count};

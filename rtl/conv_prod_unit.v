@@ -17,7 +17,8 @@ module conv_prod_unit #(
     parameter SEL_W         = 1,
     parameter N_LEAVES      = PAR_IN,
     parameter LEAF_W        = A_BITS + W_BITS + 1,
-    parameter PACK          = 0     // MULT: two products per multiplier (dense only)
+    parameter PACK          = 0,    // MULT: two products per multiplier (dense only)
+    parameter SYM           = 0     // PLUT: 1 = sign-symmetric codebook (8-magnitude bank)
 ) (
     input  wire                                 clk,
     input  wire [NCAND*PAR_IN*A_BITS-1:0]       cand,
@@ -50,10 +51,10 @@ generate
         conv_illegal_parameter u_stop_elaboration ();
     end
     if (ARITH == 2 && (W_BITS != 4 || LEVEL_EXP_MAX < `CONV_LEVEL_EXP_MAX_MIN ||
-                       LEVEL_EXP_MAX > `CONV_LEVEL_EXP_MAX_MAX)) begin : g_bad_plut
+                       LEVEL_EXP_MAX > `CONV_LEVEL_EXP_MAX_MAX || SYM < `CONV_PLUT_SYM_MIN || SYM > `CONV_PLUT_SYM_MAX)) begin : g_bad_plut
         initial begin
-            $display("ERROR: conv_prod_unit: PLUT needs W_BITS = 4 and LEVEL_EXP_MAX in 0..15, got %0d, %0d",
-                     W_BITS, LEVEL_EXP_MAX);
+            $display("ERROR: conv_prod_unit: PLUT needs W_BITS = 4, LEVEL_EXP_MAX in 0..15 and SYM 0 or 1, got %0d, %0d, %0d",
+                     W_BITS, LEVEL_EXP_MAX, SYM);
             $finish;
         end
         conv_illegal_parameter u_stop_elaboration ();
@@ -79,7 +80,7 @@ generate
         conv_prod_plut #(
             .PAR_IN(PAR_IN), .PAR_OUT(PAR_OUT), .A_BITS(A_BITS), .W_BITS(W_BITS),
             .EXP1_BITS(EXP1_BITS), .EXP2_BITS(EXP2_BITS), .LEVEL_EXP_MAX(LEVEL_EXP_MAX),
-            .NCAND(NCAND), .SEL_W(SEL_W), .N_LEAVES(N_LEAVES), .LEAF_W(LEAF_W)
+            .NCAND(NCAND), .SEL_W(SEL_W), .SYM(SYM), .N_LEAVES(N_LEAVES), .LEAF_W(LEAF_W)
         ) u_unit (
             .clk(clk), .cand(cand), .sel(sel), .codes(codes), .levels(levels), .leaves(leaves), .err(err)
         );

@@ -232,7 +232,7 @@ def tb_config(core: str, fmt: str, pset: str, tiles: int,
     tile sets it runs (tile_sets: these instead of the core's own; the fault test feeds another
     arithmetic's). The engine parameters the TB assumes must equal the synthesized ones."""
     from common.streams import CoreShape
-    from common.vector_sets import CORES, IKR_K, IKR_P, PLUT_LEVEL_EXP_MAX
+    from common.vector_sets import CORES, IKR_K, IKR_P
     from conv_engine.test_conv_engine import seeds, sets_for
 
     kind = CORES[verif_core_name(core)]
@@ -246,7 +246,7 @@ def tb_config(core: str, fmt: str, pset: str, tiles: int,
         raise RuntimeError(f"{core} {fmt} {pset}: testbench and netlist parameters differ: {differ}")
     config = {"core": asdict(hdl), "sets": names, "seeds": seeds(),
               "max_abs_weight": kind.max_abs_weight(), "core_name": kind.name,
-              "stress_sets": [], "level_exp_max": PLUT_LEVEL_EXP_MAX}
+              "stress_sets": [], "level_exp_max": kind.level_exp_max, "plut_sym": kind.plut_sym}
     return config, names
 
 

@@ -86,6 +86,8 @@ PARAM_SETS = {
     "p4x16":  {"PAR_IN": 4, "PAR_OUT": 16, **_MEM},
     "p8x8":   {"PAR_IN": 8, "PAR_OUT": 8, **_MEM},    # not a default: checks headline.py's cost model
     "p16x16": {"PAR_IN": 16, "PAR_OUT": 16, **_MEM},
+    # not a default: a wide PAR_OUT, where a shared product bank pays (COUT_MAX holds one tile)
+    "p8x64":  {"PAR_IN": 8, "PAR_OUT": 64, **_MEM, "COUT_MAX": 64},
 }
 DEFAULT_SETS = ["p4x4", "p4x16", "p16x16"]
 # module (base name) -> block

@@ -22,6 +22,8 @@ constexpr int EXP2_BITS_MIN = 0;             // SHIFT: exponent bits of term 2 (
 constexpr int EXP2_BITS_MAX = 4;
 constexpr int LEVEL_EXP_MAX_MIN = 0;         // PLUT: largest level exponent the product bank holds
 constexpr int LEVEL_EXP_MAX_MAX = 15;
+constexpr int PLUT_SYM_MIN = 0;              // PLUT: 1 = sign-symmetric codebook (code = {sign, magnitude index}: an 8-magnitude bank, an 8:1 select per lane)
+constexpr int PLUT_SYM_MAX = 1;
 constexpr int IKR_K_MIN = 1;                 // IKR: kept weights per kernel
 constexpr int IKR_K_MAX = 9;
 constexpr int IKR_P_MIN = 1;                 // IKR: patterns in the library (uint8 pattern ids)
@@ -52,7 +54,7 @@ constexpr int STATUS_DONE_LSB = 1;           // done (sticky, cleared by start)
 constexpr int STATUS_CFG_ERR_LSB = 2;        // config error (dims out of range or not multiples of PAR_IN / PAR_OUT)
 constexpr int STATUS_PENDING_LSB = 3;        // pending start
 constexpr int STATUS_FRAME_ERR_LSB = 4;      // stream framing error (a `tlast` on `s_axis_act`/`s_axis_wgt` not at the end of a map/tile)
-constexpr int STATUS_LEVEL_ERR_LSB = 5;      // PLUT level error (a level exponent > `LEVEL_EXP_MAX`)
+constexpr int STATUS_LEVEL_ERR_LSB = 5;      // PLUT level error (a level exponent > `LEVEL_EXP_MAX`; with `PLUT_SYM` also a codebook that is not sign-symmetric: a negative descriptor among 0..7, or descriptor 8+m not descriptor m with the sign bit set)
 constexpr int STATUS_INDEX_ERR_LSB = 6;      // index error (KRP row index 3; IKR pattern id >= `IKR_P`, a lane's pattern not keeping exactly `IKR_K` positions, or a library mask keeping neither 0 nor `IKR_K`)
 constexpr int INFO_PAR_IN_LSB = 0;           // PAR_IN
 constexpr int INFO_PAR_IN_WIDTH = 8;

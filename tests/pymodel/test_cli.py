@@ -87,6 +87,16 @@ def test_check_command(capsys, tmp_path):
     assert_user_error(code, err, "not a vector set directory")
 
 
+def test_check_refuses_an_asymmetric_ios4s_set(capsys, tmp_path):
+    layer = random_layer("ios", "krp", 6, 8)  # a free (ios4) codebook under the ios4s name
+    act = np.random.default_rng(0).integers(0, 256, (8, 4, 4)).astype(np.uint8)
+    path = V.export_vectors(tmp_path, layer, act, 8, *R.requant_params(layer, None, 2, 0),
+                            {**META, "quant_extra": {"scheme_name": "ios4s"}}, name="ios4s-krp")
+    code, _, err = run(capsys, "check", str(path))
+    assert_user_error(code, err, "pymodel check: error: vectors.npz: 'level_desc' is not sign-symmetric, "
+                                 "as scheme ios4s needs")
+
+
 def test_module_entry_point(tmp_path):
     """`python -m pymodel` itself: exit code and a single stderr line, no traceback."""
     env = {**os.environ, "PYTHONPATH": str(REPO)}

@@ -74,3 +74,36 @@ def test_ios_needs_its_levels_and_codes_must_fit():
         fmt.decode(np.zeros(3, np.uint8))
     with pytest.raises(codes.CodeFormatError, match="out of range"):
         codes.code_format("pot", 4, 3).decode(np.array([16]))
+
+
+def _sym_desc(mags):
+    half = np.array([codes.encode_level(int(v)) for v in mags], np.uint8)
+    return np.concatenate([half, half | 0x80]).astype(np.uint8)
+
+
+def test_sign_symmetric_descriptors():
+    """ios4s: desc[8 + m] = desc[m] | 0x80, so code c decodes to (-1)^(c >> 3) * M[c & 7];
+    desc[8] = 0x80 is a "negative zero" that decodes to 0, and the lowest code of 0 stays 0."""
+    from pymodel.quant import level_table
+
+    mags = [0, 2, 4, 7, 10, 14, 20, 28]
+    desc = _sym_desc(mags)
+    assert desc[8] == 0x80 and codes.is_sign_symmetric(desc)
+    c = np.arange(16)
+    np.testing.assert_array_equal(codes.decode(c, "ios", 4, level_desc=desc),
+                                  np.where(c >> 3, -1, 1) * np.array(mags)[c & 7])
+    assert codes.level_values(desc)[8] == 0 and codes.max_abs_weight("ios", 4, level_desc=desc) == 28
+    levels, lcodes = level_table("ios", 4, level_desc=desc)
+    assert len(levels) == 15 and lcodes[np.searchsorted(levels, 0)] == 0
+    assert codes.level_exp_max(desc) == 2  # 4 = 1 << 2, 20 = 5 << 2, 28 = 7 << 2
+    assert codes.level_exp_max(np.zeros(16, np.uint8)) == 0
+    assert codes.level_exp_max(_sym_desc([0, 1, 3, 6, 20, 96, 160, 7 << 5])) == 5
+    asym = np.array([codes.encode_level(int(v)) for v in IOS_LEVELS[:16]], np.uint8)
+    assert not codes.is_sign_symmetric(asym)
+    neg_half = desc.copy()
+    neg_half[3] |= 0x80  # a negative magnitude among 0..7
+    neg_half[11] = neg_half[3]
+    wrong_mirror = desc.copy()
+    wrong_mirror[13] = codes.encode_level(-20)  # -20 where -14 belongs
+    assert not codes.is_sign_symmetric(neg_half) and not codes.is_sign_symmetric(wrong_mirror)
+    assert not codes.is_sign_symmetric(desc[:8])

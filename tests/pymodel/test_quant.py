@@ -10,7 +10,10 @@ from hypothesis.extra.numpy import arrays
 
 from pymodel import codes as codefmt
 from pymodel.quant import (
+    IOS_SYM_EXP_MAX,
+    ios_grid,
     ios_magnitudes,
+    ios_sym_grid,
     optimal_codebook,
     quantize_apot,
     quantize_int,
@@ -124,3 +127,110 @@ def test_real_layer_quality_ordering(conv8):
 def test_bad_quantizer_arguments(call, match):
     with pytest.raises(ValueError, match=match):
         call(np.ones((2, 2, 3, 3)))
+
+
+@given(weights, st.integers(0, 2**16))
+@settings(max_examples=25, deadline=None)
+def test_ios_sym_invariants(w, seed):
+    """ios4s: a sign-symmetric codebook (descriptor 8+m = descriptor m with the sign bit, m < 8
+    non-negative, index 0 zero), exponents within the bound, and every code decodes as
+    (-1)^c[3] * M[c & 7]; the quantized weights are the grid's nearest levels."""
+    mask = np.random.default_rng(seed).random(w.shape) < 0.8
+    grid = ios_sym_grid(w, mask)
+    q = grid.quantize(w, mask)
+    desc = q.level_desc
+    assert codefmt.is_sign_symmetric(desc)
+    assert desc[0] == 0 and desc[8] == 0x80
+    assert grid.extra["level_exp_max"] == int((desc & 15).max()) <= IOS_SYM_EXP_MAX
+    mags = codefmt.level_values(desc)[:8]
+    assert mags[0] == 0 and (np.diff(mags) > 0).all()
+    every = np.arange(16, dtype=np.uint8)
+    want = np.where(every >> 3, -1, 1) * mags[every & 7]
+    assert np.array_equal(codefmt.decode(every, "ios", 4, level_desc=desc), want)
+    assert np.array_equal(codefmt.decode(q.codes, "ios", 4, level_desc=desc), q.wint)
+    assert (q.wint[~mask] == 0).all()
+
+
+def test_ios_sym_stress_levels():
+    """The ios4s stress codebook: symmetric, the extremes +-7 * 2^E at the bound, every mantissa."""
+    from pymodel.stress import ios_sym_stress_levels
+
+    for bound in (0, 2, 5):
+        desc = ios_sym_stress_levels(bound)
+        assert codefmt.is_sign_symmetric(desc) and int((desc & 15).max()) == bound
+        values = codefmt.level_values(desc)
+        assert values.max() == 7 << bound and values.min() == -(7 << bound)
+        assert {int(m) for m in (desc[1:8] >> 4) & 7} == {1, 3, 5, 7}
+
+
+def test_is_sign_symmetric_refuses():
+    sym = np.array([0, 0x10, 0x30] + [0] * 5 + [0x80, 0x90, 0xB0] + [0x80] * 5, np.uint8)
+    assert codefmt.is_sign_symmetric(sym)
+    negative = sym.copy()
+    negative[1] |= 0x80
+    mirror = sym.copy()
+    mirror[9] = 0xB0
+    assert not codefmt.is_sign_symmetric(negative) and not codefmt.is_sign_symmetric(mirror)
+
+
+def _check_symmetric_grid(q, bound):
+    """The codebook is sign-symmetric with M[0] = 0 < M[1] < .. < M[7], exponents <= bound, and
+    every code decodes as (-1)^(c >> 3) * M[c & 7]."""
+    desc = q.level_desc
+    assert codefmt.is_sign_symmetric(desc) and desc[0] == 0
+    mags = codefmt.level_values(desc)[:8]
+    assert mags[0] == 0 and (np.diff(mags) > 0).all()
+    exps = desc[1:8] & 15
+    assert exps.max() <= bound and codefmt.level_exp_max(desc) == exps.max() == q.grid.extra["level_exp_max"]
+    assert q.grid.extra["ios_levels"] == codefmt.level_values(desc).tolist()
+    c = np.arange(16)
+    np.testing.assert_array_equal(codefmt.decode(c, "ios", 4, level_desc=desc),
+                                  np.where(c >> 3, -1, 1) * mags[c & 7])
+    np.testing.assert_array_equal(np.where(q.codes >> 3, -1, 1) * mags[q.codes & 7], q.wint)
+    assert q.grid.zero_code == 0
+
+
+@settings(max_examples=10, deadline=None)
+@given(w=weights, seed=st.integers(0, 1000), bound=st.sampled_from([3, 4, 5, 7]))
+def test_ios_sym_invariants_at_bounds(w, seed, bound):
+    mask = np.random.default_rng(seed).random(w.shape) < 0.6
+    q = quantize_ios(w, mask, symmetric=True, max_exp=bound)
+    _check_symmetric_grid(q, bound)
+    assert (q.codes[~mask] == 0).all() and (q.wint[~mask] == 0).all()
+    x = (w / q.wscale[:, None, None, None])[mask]  # nearest level of the 15
+    levels = np.unique(codefmt.level_values(q.level_desc))
+    assert (np.abs(x - q.wint[mask]) <= np.abs(x[:, None] - levels[None, :]).min(axis=1) + 1e-9).all()
+
+
+def test_ios_sym_grid_on_conv8(conv8):
+    """Real weights: the default bound (5) and a tight one (2) hold; the symmetric codebook is
+    optimal for |w| among 8-level subsets of the bounded candidates, so it loses little to ios4."""
+    w = conv8.weight[:32]
+    for bound in (5, 2):
+        q = ios_sym_grid(w, max_exp=bound).quantize(w)
+        _check_symmetric_grid(q, bound)
+        assert q.grid.extra["ios_symmetric"] and q.grid.extra["ios_max_exp"] == bound
+
+    def err(q):
+        return float(((w - q.wint * q.wscale[:, None, None, None]) ** 2).sum())
+
+    e_sym, e_ios = err(ios_sym_grid(w).quantize(w)), err(ios_grid(w).quantize(w))
+    assert e_ios < e_sym < 1.5 * e_ios
+    assert ios_magnitudes(64, 2).tolist() == [1, 2, 3, 4, 5, 6, 7, 10, 12, 14, 20, 28]
+    with pytest.raises(ValueError, match="max_exp must be 0..15"):
+        ios_sym_grid(w, max_exp=16)
+
+
+def test_symmetric_codebook_matches_brute_force():
+    """The DP on |w| with 8 levels incl. 0 is the least-squares sign-symmetric codebook."""
+    rng = np.random.default_rng(1)
+    values = np.concatenate([rng.normal(0, 3, 200), rng.laplace(0, 4, 100)])
+    mags = ios_magnitudes(12)  # 10 magnitudes: C(10, 7) = 120 codebooks
+    best = optimal_codebook(np.abs(values), np.concatenate([[0], mags]).astype(float), n_levels=8)
+
+    def cost(m):
+        levels = np.concatenate([-np.array(m)[::-1], [0.0], m])
+        return float((np.abs(values[:, None] - levels[None]).min(1) ** 2).sum())
+
+    brute = min(itertools.combinations(mags.tolist(), 7), key=cost)
+    assert best[0] == 0 and cost(best[1:]) == pytest.approx(cost(brute), rel=1e-9)

@@ -61,7 +61,7 @@ def test_refit_beats_rounding_on_heldout(conv8, small_acts, scheme, pruning):
 
 
 def test_make_layer_rejects_unknown_names(conv8, small_acts):
-    with pytest.raises(ValueError, match="int8, int4, pot4, apot5, apot6, ios4, inq4, inq4c, pot4e"):
+    with pytest.raises(ValueError, match="int8, int4, pot4, apot5, apot6, ios4, ios4s, inq4, inq4c, pot4e"):
         make_layer(conv8, small_acts, "int3", "dense")
     with pytest.raises(ValueError, match="dense, unstructured, krp, ikr"):
         make_layer(conv8, small_acts, "int8", "random")
@@ -78,7 +78,11 @@ def test_whole_layer_heldout_targets(conv8, acts, scheme, pruning, refit, floor_
 
 
 def test_registry():
-    assert set(SCHEMES) == {"int8", "int4", "pot4", "apot5", "apot6", "ios4", "inq4", "inq4c", "pot4e"}
+    assert set(SCHEMES) == {"int8", "int4", "pot4", "apot5", "apot6", "ios4", "ios4s", "inq4", "inq4c",
+                            "pot4e"}
+    from pymodel import codes
+
+    assert {n for n, s in SCHEMES.items() if s.symmetric} == set(codes.SIGN_SYMMETRIC_SCHEMES) == {"ios4s"}
     assert PRUNINGS == ("dense", "unstructured", "krp", "ikr")
 
 
@@ -179,3 +183,23 @@ def test_entropy_constrained_gptq_reaches_its_storage_target(monkeypatch):
     monkeypatch.setitem(schemes.SCHEMES, "pot4e", dataclasses.replace(SCHEMES["pot4e"], storage_target=1e4))
     far = make_layer(conv, acts, "pot4e", "krp", refit=True)  # out of reach: the last try, flagged
     assert not far.extra["storage_target_reached"] and far.extra["rate_lambda"] >= refit.RATE_LAMBDA_MAX
+
+
+@pytest.mark.parametrize("pruning", ["dense", "krp"])
+def test_ios4s_refit_stays_sign_symmetric(conv8, small_acts, pruning):
+    """GPTQ + the scale search only move codes among the grid's levels and the scales: every code
+    of the refitted ios4s layer is legal for the symmetric decode (-1)^(c >> 3) * M[c & 7]."""
+    from pymodel import codes, export, quant
+
+    layer = make_layer(_sub(conv8, 16), small_acts, "ios4s", pruning, refit=True)
+    desc = layer.level_desc
+    assert layer.scheme == "ios" and layer.extra["gptq_scale_search"] and codes.is_sign_symmetric(desc)
+    mags = codes.level_values(desc)[:8]
+    assert mags[0] == 0 and (np.diff(mags) > 0).all()
+    assert codes.level_exp_max(desc) == layer.extra["level_exp_max"] <= SCHEMES["ios4s"].level_exp_max
+    assert SCHEMES["ios4s"].level_exp_max == quant.IOS_SYM_EXP_MAX
+    np.testing.assert_array_equal(np.where(layer.codes >> 3, -1, 1) * mags[layer.codes & 7], layer.wint)
+    assert (layer.codes[~layer.mask] == 0).all()
+    assert export.set_name_of(layer, 8, None) == f"ios4s-{pruning}"  # not ios4's name
+    tile = {"cin_offset": 0, "cin": 32, "cout_offset": 0, "cout": 16, "y0": 0, "h": 8, "x0": 0, "w": 8}
+    assert export.set_name_of(layer, 4, tile) == f"ios4s-{pruning}-a4-t32x16x8x8"

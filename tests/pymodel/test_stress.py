@@ -51,7 +51,7 @@ def stress_sets(stress_dir):
 
 
 def test_names_and_labels(stress_sets):
-    assert len(stress_sets) == 30
+    assert len(stress_sets) == 6 * len(export.HARDWARE_SCHEMES) and "ios4s" in export.HARDWARE_SCHEMES
     for name, vs in stress_sets.items():
         m = vs.manifest
         assert m["stress"] is True and m["tile"] is None and m["refit"] is False, name
@@ -59,7 +59,9 @@ def test_names_and_labels(stress_sets):
         assert m["activations_source"].startswith("synthetic(stress: "), name
         assert m["weights_source"].endswith(f"seed {m['seed']})")
         cin, cout, h, w = (m["layer"][k] for k in ("cin", "cout", "h", "w"))
-        assert name == V.stress_set_name(m["scheme_tag"], m["pruning"], cin, cout, h, w)
+        tag = name.split("-")[0]  # the scheme name (ios4s sets carry the ios4 format tag)
+        assert m["scheme_tag"] == ("ios4" if m["scheme"] == "ios" else tag), name
+        assert name == V.stress_set_name(tag, m["pruning"], cin, cout, h, w)
         # acc_bits: the format's worst case, as for every other set
         max_w = C.max_abs_weight(
             m["scheme"],
@@ -141,10 +143,29 @@ def test_ios_levels_reach_the_extremes(stress_sets):
     for shape in SHAPE_TAGS:
         vs = stress_sets[f"ios4-dense-stress-{shape}"]
         np.testing.assert_array_equal(vs.level_desc, desc)
+        assert vs.manifest["quant_extra"]["level_exp_max"] == S.IOS_MAX_EXP
+        assert vs.manifest["quant_extra"]["ios_symmetric"] is False
         assert vs.manifest["acc_bits"] == C.acc_bits(vs.dims["cin"], 8, 7 << S.IOS_MAX_EXP)
     vs = stress_sets[f"ios4-dense-stress-{SHAPE_TAGS[0]}"]
     assert (vs.wint == 7 << S.IOS_MAX_EXP).any() and (vs.wint == -(7 << S.IOS_MAX_EXP)).any()
     assert vs.lut.max() == 255 * (7 << S.IOS_MAX_EXP) == -vs.lut.min()
+
+
+def test_ios4s_stress_levels_are_symmetric_at_the_bound(stress_sets):
+    bound = schemes.SCHEMES["ios4s"].level_exp_max
+    desc = S.ios_sym_stress_levels(bound)
+    assert C.is_sign_symmetric(desc) and C.level_exp_max(desc) == bound
+    mags = C.level_values(desc)[:8]
+    assert mags[0] == 0 and (np.diff(mags) > 0).all() and mags[-1] == 7 << bound
+    assert set(((desc[1:8] >> 4) & 7).tolist()) == {1, 3, 5, 7}
+    for shape in SHAPE_TAGS:
+        for pruning in ("dense", "krp", "ikr"):
+            vs = stress_sets[f"ios4s-{pruning}-stress-{shape}"]
+            np.testing.assert_array_equal(vs.level_desc, desc)
+            extra = vs.manifest["quant_extra"]
+            assert extra["ios_symmetric"] is True and extra["level_exp_max"] == bound
+    vs = stress_sets[f"ios4s-dense-stress-{SHAPE_TAGS[0]}"]
+    assert (vs.wcode == 8).any() and (vs.wint == 7 << bound).any() and (vs.wint == -(7 << bound)).any()
 
 
 def test_stable_seed_per_set(tmp_path, stress_dir, conv8):

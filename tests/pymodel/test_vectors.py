@@ -564,3 +564,39 @@ def test_any_hex_file_must_equal_npz(small_set):
     (small_set / "out.hex").write_text("\n".join(lines[:-1]) + "\n")
     reseal(small_set)
     check_error(small_set, f"out.hex: {len(lines) - 1} lines, expected {len(lines)}")
+
+
+def _named_export(tmp_path: Path, layer: QuantizedLayer, name: str) -> Path:
+    rng = np.random.default_rng(1)
+    act = rng.integers(0, 256, (layer.codes.shape[1], 5, 7)).astype(np.uint8)
+    bias_int, shift, residual = R.requant_params(layer, None, META["a_frac"], META["out_frac"])
+    meta = {**META, "quant_extra": {"scheme_name": name.split("-")[0]}}
+    return V.export_vectors(tmp_path, layer, act, 8, bias_int, shift, residual, meta, name=name)
+
+
+def _symmetric_layer(pruning: str = "krp") -> QuantizedLayer:
+    layer = random_layer("ios", pruning, 6, 8)
+    half = np.array([C.encode_level(v) for v in (0, 1, 3, 6, 20, 32, 96, 224)], np.uint8)
+    desc = np.concatenate([half, half | 0x80])
+    return replace(layer, level_desc=desc, wint=C.decode(layer.codes, "ios", 4, level_desc=desc))
+
+
+def test_symmetric_ios4s_set_loads(tmp_path):
+    vs = V.load_vectors(_named_export(tmp_path, _symmetric_layer(), "ios4s-krp"))
+    assert vs.level_desc[8] == 0x80 and vs.levels[8] == 0  # the "negative zero" passes every check
+    assert C.is_sign_symmetric(vs.level_desc) and vs.manifest["acc_bits"] == C.acc_bits(8, 8, 224)
+
+
+def test_asymmetric_ios4s_set_is_refused(tmp_path):
+    asym = random_layer("ios", "krp", 6, 8)  # ios4's free 16-level codebook
+    path = _named_export(tmp_path, asym, "ios4s-krp-t6x8x5x7")
+    check_error(path, "vectors.npz: 'level_desc' is not sign-symmetric, as scheme ios4s needs")
+    # by the recorded scheme name too, whatever the set is called
+    layer = random_layer("ios", "dense", 6, 8)
+    rng = np.random.default_rng(1)
+    act = rng.integers(0, 256, (8, 5, 7)).astype(np.uint8)
+    path = V.export_vectors(tmp_path, layer, act, 8, *R.requant_params(layer, None, 3, 1),
+                            {**META, "quant_extra": {"scheme_name": "ios4s"}}, name="renamed")
+    check_error(path, "'level_desc' is not sign-symmetric")
+    path = _named_export(tmp_path, random_layer("pot", "dense", 6, 8), "ios4s-dense")  # not even ios
+    check_error(path, "'level_desc' is not sign-symmetric")

@@ -55,6 +55,9 @@ def universe() -> dict[str, set[str]]:
     errors |= {"level exponent > LEVEL_EXP_MAX", "level exponent = LEVEL_EXP_MAX (legal, exact)",
                "KRP row 3", "IKR pattern of an unused slot", "IKR malformed library mask",
                "clean layer after an error"}
+    if any(core.plut_sym for core in _cores().values()):
+        errors |= {"symmetric core: negative magnitude descriptor",
+                   "symmetric core: mirror descriptor differs"}
     bins["errors"] = errors
     bins.update(unit_universe())
     return bins

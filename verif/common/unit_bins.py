@@ -22,6 +22,7 @@ class ProdCase:
     exp1_bits: int = 0
     exp2_bits: int = 0
     level_exp_max: int = 8
+    plut_sym: int = 0  # PLUT: a sign-symmetric codebook (descriptor 8+m = -descriptor m)
     ikr_k: int = 4
     par_in: int = 4
     par_out: int = 2
@@ -40,14 +41,15 @@ class ProdCase:
         values = {f.name.upper(): getattr(self, f.name) for f in fields(self)}
         tag = f"{self.scheme}{self.w_bits}" + self.unit.unit_case_tag.format_map(values)
         fmt = self.fmt + (f"{self.ikr_k}" if self.fmt == "ikr" else "")
-        return f"{self.arith}-{tag}-{fmt}-a{self.a_bits}-p{self.par_in}x{self.par_out}"
+        sym = "-sym" if self.plut_sym else ""
+        return f"{self.arith}-{tag}{sym}-{fmt}-a{self.a_bits}-p{self.par_in}x{self.par_out}"
 
     def hdl_parameters(self) -> dict[str, int]:
         return {"ARITH": registry.arithmetics()[self.arith].id,
                 "FORMAT": registry.formats()[self.fmt], "IKR_K": self.ikr_k,
                 "PAR_IN": self.par_in, "PAR_OUT": self.par_out, "A_BITS": self.a_bits, "W_BITS": self.w_bits,
                 "EXP1_BITS": self.exp1_bits or 3, "EXP2_BITS": self.exp2_bits,
-                "LEVEL_EXP_MAX": self.level_exp_max}
+                "LEVEL_EXP_MAX": self.level_exp_max, "PLUT_SYM": self.plut_sym}
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -73,6 +75,10 @@ def _prod_cases() -> tuple[ProdCase, ...]:
 PROD_CASES = _prod_cases()
 
 
+# the descriptor blocks a sign-symmetric PLUT unit must refuse (it reads descriptors 0..7 only)
+SYM_LEVEL_ERRORS = ("negative magnitude", "mirror differs")
+
+
 def _prod_bins() -> dict[str, tuple[str, ...]]:
     codes, acts, levels, errors = [], [], [], []
     for case in PROD_CASES:
@@ -81,6 +87,8 @@ def _prod_bins() -> dict[str, tuple[str, ...]]:
         if case.reads_levels:
             levels += [f"{case.name} level {d:#04x}" for d in case.legal_levels()]
             errors += [f"{case.name} level exponent {e} flagged" for e in range(case.level_exp_max + 1, 16)]
+            if case.plut_sym:
+                errors += [f"{case.name} {what} flagged" for what in SYM_LEVEL_ERRORS]
     return {"unit prod codes": tuple(codes), "unit prod activations": tuple(acts),
             "unit plut levels": tuple(levels), "unit plut level errors": tuple(errors)}
 

@@ -20,7 +20,6 @@ MAKE_VECTORS_HINT = "run `make vectors` (python -m pymodel export) to create bui
 CoreKind = registry.Core
 CORES = registry.cores()
 TOPLEVEL = registry.TOPLEVEL
-PLUT_LEVEL_EXP_MAX = registry.arithmetics()["plut"].parameters["LEVEL_EXP_MAX"]
 IKR_K, IKR_P = registry.ikr_setting()  # the IKR cores: 4 of 9 weights kept, a library of 8 patterns
 
 

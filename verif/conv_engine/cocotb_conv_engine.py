@@ -42,6 +42,7 @@ SEEDS = CONFIG.get("seeds", [1])
 STRESS_SETS = CONFIG.get("stress_sets", [])
 CORE_NAME = CONFIG.get("core_name", "core")
 LEVEL_EXP_MAX = CONFIG.get("level_exp_max", 8)
+PLUT_SYM = bool(CONFIG.get("plut_sym", 0))  # a sign-symmetric bank: descriptor m and 8+m go together
 
 
 # Stall and control tests run a prefix of the output channels (still a valid layer: a channel's
@@ -290,32 +291,58 @@ def with_field(block: int, lsb: int, bits: int, value: int) -> int:
     return (block & ~(((1 << bits) - 1) << lsb)) | (value << lsb)
 
 
+def mirrored(levels: np.ndarray, index: int, desc: int) -> np.ndarray:
+    """`levels` with descriptor `index` set to `desc`; on a symmetric core its mirror too
+    (m and 8+m: the same magnitude, the other sign), so the codebook stays symmetric."""
+    levels = levels.copy()
+    levels[index] = desc
+    if PLUT_SYM:
+        levels[index ^ 8] = desc ^ 0x80
+    return levels
+
+
 @cocotb.test()
 async def test_level_errors(dut):
     """PLUT: a descriptor exponent LEVEL_EXP_MAX+1 and 15 on a used level: the layer completes with
     STATUS done + level error; descriptors at the largest legal exponent (+-7 * 2^LEVEL_EXP_MAX)
-    run bit-exact against the pymodel reference with STATUS done only."""
+    run bit-exact against the pymodel reference with STATUS done only. A symmetric core also
+    flags a codebook that is not symmetric (a negative magnitude, or a mirror that differs)."""
     tb = await fresh_tb(dut)
     lay = layer(0, MODE_ACC, max_tiles=2)
     clean = layer(len(SETS) - 1, MODE_REQUANT, max_tiles=1)
     used = int(np.bincount(lay.vs.wcode[:lay.cout].reshape(-1), minlength=16)[1:].argmax()) + 1
-    for exponent in (LEVEL_EXP_MAX + 1, 15):
-        desc = (int(lay.vs.level_desc[used]) & 0xF0) | exponent
-        wgt = [with_param_block(f, with_field(param_block_of(f), LEVELS_LSB() + 8 * used, 8, desc))
+    bad_sets = [(mirrored(lay.vs.level_desc, used, (int(lay.vs.level_desc[used]) & 0xF0) | exponent),
+                 "level exponent > LEVEL_EXP_MAX") for exponent in (LEVEL_EXP_MAX + 1, 15)]
+    if PLUT_SYM:
+        magnitude = used & 7 if used & 7 else 1
+        flipped = lay.vs.level_desc.copy()
+        flipped[magnitude] |= 0x80  # a negative magnitude (its mirror unchanged)
+        lone = lay.vs.level_desc.copy()
+        lone[magnitude | 8] = 0x80 | 0x10  # a mirror that is not the magnitude's (-1)
+        if lone[magnitude | 8] == lay.vs.level_desc[magnitude | 8]:
+            lone[magnitude | 8] = 0x80 | 0x30
+        bad_sets += [(flipped, "symmetric core: negative magnitude descriptor"),
+                     (lone, "symmetric core: mirror descriptor differs")]
+    for levels, bin_name in bad_sets:
+        wgt = [with_param_block(f, with_field(param_block_of(f), LEVELS_LSB(), 128,
+                                              int.from_bytes(levels.astype(np.uint8).tobytes(), "little")))
                for f in lay.wgt]
         await tb.run_layer(lay, frames_in=([lay.act] * lay.tiles, wgt),
                            want_status=STATUS_DONE | STATUS_LEVEL_ERR, check_output=False)
-        tb.coverage.hit("errors", "level exponent > LEVEL_EXP_MAX")
+        tb.coverage.hit("errors", bin_name)
         await tb.run_layer(clean)
         tb.coverage.hit("errors", "clean layer after an error")
     # the largest legal levels, both signs, on the two most used non-zero levels (a zero level
-    # stays zero: pruned positions hold its code, and a KRP / IKR core never multiplies them)
+    # stays zero: pruned positions hold its code, and a KRP / IKR core never multiplies them);
+    # on a symmetric core the most used magnitude, with its mirror
     counts = np.bincount(lay.vs.wcode[:lay.cout].reshape(-1), minlength=16)
     counts[codes.level_values(lay.vs.level_desc) == 0] = -1
     top_two = [int(j) for j in np.argsort(counts)[::-1][:2]]
-    levels = lay.vs.level_desc.copy()
-    levels[top_two[0]] = 0x70 | LEVEL_EXP_MAX
-    levels[top_two[1]] = 0xF0 | LEVEL_EXP_MAX
+    if PLUT_SYM:
+        levels = mirrored(lay.vs.level_desc, top_two[0] & 7, 0x70 | LEVEL_EXP_MAX)
+    else:
+        levels = mirrored(mirrored(lay.vs.level_desc, top_two[0], 0x70 | LEVEL_EXP_MAX),
+                          top_two[1], 0xF0 | LEVEL_EXP_MAX)
     wint = codes.decode(lay.vs.wcode, "ios", CORE.w_bits, level_desc=levels)
     acc = R.acc_multiply(lay.vs.act, wint)
     big = Layer(lay.name + "+largest-levels", SetView(lay.vs, level_desc=levels, acc=acc), CORE, MODE_ACC,

@@ -23,7 +23,6 @@ from common.vector_sets import (
     CORES,
     IKR_K,
     IKR_P,
-    PLUT_LEVEL_EXP_MAX,
     dims,
     load_set,
     manifests,
@@ -142,6 +141,6 @@ def test_conv_core(core_name: str, fmt: str, param_set: str, group: str):
             tests = [t for t in tests if t != "test_stress"]
         config = {"core": asdict(hdl), "sets": names, "seeds": seeds(),
                   "max_abs_weight": core.max_abs_weight(), "core_name": core_name,
-                  "stress_sets": stress, "level_exp_max": PLUT_LEVEL_EXP_MAX}
+                  "stress_sets": stress, "level_exp_max": core.level_exp_max, "plut_sym": core.plut_sym}
         run_cocotb(build, core.toplevel, "conv_engine.cocotb_conv_engine", run_name=group,
                    testcase=tests, env={"CONV_TB_CONFIG": json.dumps(config)})

@@ -7,6 +7,8 @@ wall time, cycles/s.
 
 from __future__ import annotations
 
+import os
+
 import pytest
 from common.layer_run import run_layer_cocotb
 from common.sim_env import HARNESS_DIR, sim_tools_missing
@@ -20,8 +22,13 @@ pytestmark = [pytest.mark.sim, pytest.mark.slow]
 # (its KRP / IKR datapaths run the tile regression).
 LAYER_CASES = [(core.name, f"{core.scheme}-{fmt}") for core in CORES.values() for fmt in core.layer_runs]
 # mode-major order: the MODE 1 run of a build comes a pass of builds after its MODE 0 run, so
-# two xdist workers do not start both together and wait on the build lock (adjacent, they did)
-LAYER_MODE_CASES = [(core_name, set_name, mode) for mode in (0, 1) for core_name, set_name in LAYER_CASES]
+# two xdist workers do not start both together and wait on the build lock (adjacent, they did).
+# MODE 1 (requantized) runs on the dense sets only: the back end does not depend on the weight
+# format, and the KRP / IKR tile regression runs it in both modes; CONV_LAYER_MODES=all (what
+# `make sim-full` sets) runs every set in both modes.
+ALL_MODES = os.environ.get("CONV_LAYER_MODES") == "all"
+LAYER_MODE_CASES = [(core_name, set_name, mode) for mode in (0, 1) for core_name, set_name in LAYER_CASES
+                    if mode == 0 or ALL_MODES or set_name.endswith("-dense")]
 
 
 @pytest.mark.parametrize(("core_name", "set_name", "mode"), LAYER_MODE_CASES,

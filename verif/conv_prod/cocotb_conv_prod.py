@@ -8,7 +8,7 @@ import os
 import cocotb
 import numpy as np
 from common.coverage import collector
-from common.unit_bins import ProdCase
+from common.unit_bins import SYM_LEVEL_ERRORS, ProdCase
 
 from conv_prod.tb import ProdTB
 
@@ -19,15 +19,16 @@ CASE = ProdCase(**CONFIG["case"]) if CONFIG else None
 @cocotb.test()
 async def test_every_code(dut):
     """Every code in every lane with activations 0, 1, max and random at random candidate selects;
-    PLUT: every claimed level descriptor, and `err` exactly for exponents above LEVEL_EXP_MAX."""
+    PLUT: every claimed level descriptor, and `err` exactly for exponents above LEVEL_EXP_MAX (and,
+    sign-symmetric, for a codebook that is not)."""
     tb = ProdTB(dut, CASE, seed=CONFIG.get("seed", 1))
     await tb.read_facts()
     n_codes = 1 << CASE.w_bits
     if CASE.reads_levels:
-        levels, expect_err = tb.level_blocks(hold=2 * n_codes)
+        levels, expect_err, error_kinds = tb.level_blocks(hold=2 * n_codes)
     else:
         n = max(4 * n_codes, 256)
-        levels, expect_err = np.zeros((n, 16), np.int64), np.zeros(n, bool)
+        levels, expect_err, error_kinds = np.zeros((n, 16), np.int64), np.zeros(n, bool), [""] * n
     n = len(levels)
     code = tb.code_sweep(n)
     cand = tb.activations((n, tb.ncand, CASE.par_in))
@@ -43,7 +44,9 @@ async def test_every_code(dut):
     if CASE.reads_levels:
         for d in np.unique(levels[~expect_err]):
             cov.hit("unit plut levels", f"{CASE.name} level {d:#04x}")
-        for block in levels[expect_err]:
+        for block, kind in zip(levels[expect_err], np.array(error_kinds)[expect_err], strict=True):
             for e in set((block & 15).tolist()) - set(range(CASE.level_exp_max + 1)):
                 cov.hit("unit plut level errors", f"{CASE.name} level exponent {e} flagged")
+            if kind in SYM_LEVEL_ERRORS:
+                cov.hit("unit plut level errors", f"{CASE.name} {kind} flagged")
     cov.save()

@@ -13,7 +13,8 @@ module prod_unit_wrap #(
     parameter W_BITS        = 8,
     parameter EXP1_BITS     = 3,
     parameter EXP2_BITS     = 0,
-    parameter LEVEL_EXP_MAX = 8
+    parameter LEVEL_EXP_MAX = 8,
+    parameter PLUT_SYM      = 0
 ) (clk, cand, sel, codes, levels, leaves, err, info_n_leaves, info_leaf_w, info_latency, info_ncand,
      info_reads_levels);
 
@@ -47,7 +48,7 @@ assign info_reads_levels = prod_reads_levels(ARITH);
 conv_prod_unit #(
     .ARITH(ARITH), .PAR_IN(PAR_IN), .PAR_OUT(PAR_OUT), .A_BITS(A_BITS), .W_BITS(W_BITS),
     .EXP1_BITS(EXP1_BITS), .EXP2_BITS(EXP2_BITS), .LEVEL_EXP_MAX(LEVEL_EXP_MAX),
-    .NCAND(NCAND), .SEL_W(SEL_W), .N_LEAVES(N_LEAVES), .LEAF_W(LEAF_W)
+    .NCAND(NCAND), .SEL_W(SEL_W), .N_LEAVES(N_LEAVES), .LEAF_W(LEAF_W), .SYM(PLUT_SYM)
 ) u_prod (.clk(clk), .cand(cand), .sel(sel), .codes(codes), .levels(levels), .leaves(leaves), .err(err));
 
 endmodule

@@ -83,23 +83,39 @@ class ProdTB:
         perms = np.stack([self.rng.permutation(n_codes) for _ in range(lanes)], axis=1)  # [codes, lane]
         return perms[np.arange(n) % n_codes].reshape(n, self.case.par_out, self.case.par_in)
 
-    def level_blocks(self, hold: int) -> tuple[np.ndarray, np.ndarray]:
-        """(levels [n, 16], expect_err [n]): every claimed descriptor in some block of 16 held
-        `hold` vectors, then one block per illegal exponent (LEVEL_EXP_MAX+1..15) on one level."""
+    def level_blocks(self, hold: int) -> tuple[np.ndarray, np.ndarray, list[str]]:
+        """(levels [n, 16], expect_err [n], what each error block is): every claimed descriptor
+        in some block of 16 held `hold` vectors, then one block per illegal exponent
+        (LEVEL_EXP_MAX+1..15) on one level. A sign-symmetric unit gets symmetric blocks
+        (descriptor 8+m = descriptor m with the sign bit) and, as errors, a block with a negative
+        magnitude and one whose mirror differs."""
         legal = np.array(self.case.legal_levels())
+        width = 8 if self.case.plut_sym else 16
+        if self.case.plut_sym:
+            legal = legal[legal < 0x80]  # the magnitudes; their mirrors carry the other sign
         order = self.rng.permutation(legal)
-        pad = -len(order) % 16
+        pad = -len(order) % width
         order = np.concatenate([order, self.rng.choice(legal, pad)])
-        blocks = [b for b in order.reshape(-1, 16)]
-        errs = [False] * len(blocks)
+        blocks = [b for b in order.reshape(-1, width)]
+        kinds = [""] * len(blocks)
         for exponent in range(self.case.level_exp_max + 1, 16):
-            block = self.rng.choice(legal, 16)
-            j = int(self.rng.integers(16))
+            block = self.rng.choice(legal, width)
+            j = int(self.rng.integers(width))
             block[j] = (block[j] & 0xF0) | exponent
             blocks.append(block)
-            errs.append(True)
+            kinds.append(f"level exponent {exponent}")
+        if self.case.plut_sym:
+            blocks = [np.concatenate([b, b | 0x80]) for b in blocks]
+            j = int(self.rng.integers(8))
+            negative = blocks[0].copy()
+            negative[j] |= 0x80
+            differs = blocks[0].copy()
+            differs[8 + j] = 0x80 | (((int(differs[j]) >> 4) % 7 + 1) << 4) | (int(differs[j]) & 15)
+            blocks += [negative, differs]
+            kinds += ["negative magnitude", "mirror differs"]
         levels = np.repeat(np.stack(blocks), hold, axis=0)
-        return levels, np.repeat(np.array(errs), hold)
+        return levels, np.repeat(np.array([bool(k) for k in kinds]), hold), \
+            [k for k in kinds for _ in range(hold)]
 
     def weights(self, code: np.ndarray, levels: np.ndarray) -> np.ndarray:
         case = self.case
