@@ -70,7 +70,9 @@ def builds() -> list[tuple[str, str, str]]:
     found = []
     for n, (core, kind) in enumerate(CORES.items()):
         for fmt in kind.formats:
-            if kind.mult_pack:  # the packed multiplier: one small set (its whole layer runs at 16x16)
+            # the packed multiplier and the symmetric PLUT bank (each a variant of another core's
+            # unit): one small set (their whole layers run at 16x16)
+            if kind.mult_pack or (kind.plut_sym and fmt == "dense"):
                 found.append((core, fmt, PRUNED_PARAM_SETS[n % len(PRUNED_PARAM_SETS)]))
             elif fmt == "dense":  # 16x16 once (MULT int8): the whole-layer runs build every core at 16x16
                 found += [(core, fmt, ps) for ps in PARAM_SETS if ps != "p16x16" or n == 0]
