@@ -62,10 +62,12 @@ localparam MAG_W    = A_BITS + 3 + LEVEL_EXP_MAX;   // |a*L| for exp <= LEVEL_EX
 localparam SH_MAX   = LEVEL_EXP_MAX + 2;            // exp + trailing zeros of mant
 localparam NB       = (SH_MAX >> 2) + 1;            // shifts by 0, 4, .. 4*(NB-1)
 localparam CB_W     = $clog2(NB + 1);               // coarse code; NB means zero
+localparam FP_W     = (ODD_W + 3 < MAG_W) ? ODD_W + 3 : MAG_W;  // odd multiple << 0..3
 localparam CNT_W    = $clog2(PAR_IN + 1);
 
-// 16:1 and 8:1 word selects written as a case so synthesis builds a plain LUT/MUXF mux per
-// bit (a variable part-select becomes a wide generic shifter in Yosys)
+// 16:1 word select written as a case so synthesis builds a plain LUT/MUXF mux per bit
+// (a variable part-select becomes a wide generic shifter in Yosys); the symmetric bank's 8:1
+// select is this one with the upper half and the index's top bit constant zero
 function [MAG_W-1:0] select_level;
     input [16*MAG_W-1:0] bank;
     input [3:0]          index;
@@ -91,38 +93,31 @@ function [MAG_W-1:0] select_level;
     end
 endfunction
 
-function [MAG_W-1:0] select_magnitude;
-    input [8*MAG_W-1:0] bank;
-    input [2:0]         index;
-    begin
-        case (index)
-            3'd0:    select_magnitude = bank[0*MAG_W +: MAG_W];
-            3'd1:    select_magnitude = bank[1*MAG_W +: MAG_W];
-            3'd2:    select_magnitude = bank[2*MAG_W +: MAG_W];
-            3'd3:    select_magnitude = bank[3*MAG_W +: MAG_W];
-            3'd4:    select_magnitude = bank[4*MAG_W +: MAG_W];
-            3'd5:    select_magnitude = bank[5*MAG_W +: MAG_W];
-            3'd6:    select_magnitude = bank[6*MAG_W +: MAG_W];
-            default: select_magnitude = bank[7*MAG_W +: MAG_W];
-        endcase
-    end
-endfunction
-
 // |a*L| from the odd multiple odd(mant)*a: shift by 0..3 (fine), then by 4*coarse (coarse
-// == NB is the zero level); bits beyond MAG_W are zero for valid levels. Shifts, not per-bit
-// loops: the same function, and Verilator evaluates it word-wide.
+// == NB is the zero level); bits beyond MAG_W are zero for valid levels
 function [MAG_W-1:0] level_magnitude;
     input [ODD_W-1:0] odd_product;
     input [1:0]       fine;
     input [CB_W-1:0]  coarse;
-    reg   [MAG_W-1:0] widened;
+    reg   [FP_W-1:0]  fine_product;
+    integer k, b;
     begin
-        widened              = {MAG_W{1'b0}};
-        widened[ODD_W-1:0]   = odd_product;
-        if (coarse >= NB[CB_W-1:0])
-            level_magnitude = {MAG_W{1'b0}};
-        else
-            level_magnitude = (widened << fine) << {coarse, 2'b00};
+        fine_product = {FP_W{1'b0}};
+        for (k = 0; k < 4; k = k + 1) begin
+            if (fine == k[1:0]) begin
+                for (b = k; b < FP_W && b - k < ODD_W; b = b + 1) begin
+                    fine_product[b] = odd_product[b - k];
+                end
+            end
+        end
+        level_magnitude = {MAG_W{1'b0}};
+        for (k = 0; k < NB; k = k + 1) begin
+            if (coarse == k[CB_W-1:0]) begin
+                for (b = 4 * k; b < MAG_W && b - 4 * k < FP_W; b = b + 1) begin
+                    level_magnitude[b] = fine_product[b - 4 * k];
+                end
+            end
+        end
     end
 endfunction
 
@@ -208,10 +203,6 @@ generate
     end
     assign err = level_exp_too_big || (SYM != 0 && level_asymmetric);
 
-    reg [15:0] neg_reg;
-    always @(posedge clk) begin
-        neg_reg <= lvl_neg;
-    end
     // each lane's registered sign (its leaf's top bit), counted by the correction leaves
     wire [PAR_OUT*PAR_IN-1:0] lane_neg;
 
@@ -223,9 +214,15 @@ generate
     // stage 1: product bank per input channel: 16 levels (one's complement for negative ones)
     // or, symmetric, the 8 magnitudes
     localparam N_BANK = SYM ? 8 : 16;
+    // the level signs (the signed bank's lanes select theirs with the code)
+    reg [15:0] neg_reg;
+    always @(posedge clk) begin
+        neg_reg <= lvl_neg;
+    end
     if (SYM != 0) begin : g_sym_decode
-        // descriptors 8..15 only enter the symmetry check
-        wire unused_upper = &{1'b0, lvl_odd[31:16], lvl_fine[31:16], lvl_coarse[16*CB_W-1:8*CB_W]};
+        // descriptors 8..15 only enter the symmetry check; the code carries the sign
+        wire unused_upper = &{1'b0, lvl_odd[31:16], lvl_fine[31:16], lvl_coarse[16*CB_W-1:8*CB_W],
+                              neg_reg};
     end
     // one register per bank word (a word-wide register simulates far faster than a slice of
     // one bank-wide register; the flip-flops are the same)
@@ -266,24 +263,21 @@ generate
             reg  [MAG_W-1:0] value_reg;
             reg              neg_sel_reg;
             if (SYM != 0) begin : g_sym
-                wire unused_neg = &{1'b0, neg_reg};
                 // the one's complement rides in the select's last LUT level (its 2:1 of two
                 // 4:1 halves has inputs to spare), so it costs no LUT of its own
                 always @(posedge clk) begin
-                    value_reg   <= select_magnitude(bank[i*8*MAG_W +: 8*MAG_W], code[2:0]) ^
-                                   {MAG_W{code[3]}};
+                    value_reg   <= select_level({{(8*MAG_W){1'b0}}, bank[i*8*MAG_W +: 8*MAG_W]},
+                                                {1'b0, code[2:0]}) ^ {MAG_W{code[3]}};
                     neg_sel_reg <= code[3];
                 end
-                assign leaves[(o*N_LEAVES + i)*LEAF_W +: LEAF_W] = {neg_sel_reg, value_reg};
-                assign lane_neg[o*PAR_IN + i] = neg_sel_reg;
             end else begin : g_signed
                 always @(posedge clk) begin
                     value_reg   <= select_level(bank[i*16*MAG_W +: 16*MAG_W], code);
                     neg_sel_reg <= neg_reg[code];
                 end
-                assign leaves[(o*N_LEAVES + i)*LEAF_W +: LEAF_W] = {neg_sel_reg, value_reg};
-                assign lane_neg[o*PAR_IN + i] = neg_sel_reg;
             end
+            assign leaves[(o*N_LEAVES + i)*LEAF_W +: LEAF_W] = {neg_sel_reg, value_reg};
+            assign lane_neg[o*PAR_IN + i] = neg_sel_reg;
         end
     end
 
@@ -338,7 +332,6 @@ generate
             assign lane_neg[o*PAR_IN + i] = neg_sel_reg;
         end
     end
-    wire unused_neg = &{1'b0, neg_reg};
   end
 
     // both paths: the correction leaf of an output lane counts its negative (one's
