@@ -60,12 +60,6 @@ def level_exp_max(level_desc: np.ndarray) -> int:
     return int((d[nonzero] & 15).max()) if nonzero.any() else 0
 
 
-# the schemes (pymodel.schemes names) whose ios codebook must be sign-symmetric: code = {sign bit 3,
-# magnitude index bits 2:0}, the value (-1)^(c >> 3) * M[c & 7] (is_sign_symmetric); the vector
-# check refuses a set of theirs that is not
-SIGN_SYMMETRIC_SCHEMES = ("ios4s",)
-
-
 def is_sign_symmetric(level_desc: np.ndarray) -> bool:
     """Whether 16 ios descriptors form a sign-symmetric codebook (scheme ios4s, PLUT_SYM): the
     magnitudes at 0..7 have no sign bit and descriptor 8+m is descriptor m with it."""

@@ -19,7 +19,6 @@ from . import stress as S
 from . import vectors as V
 from .inputs import CliError, check_names, import_quantizers, load_inputs
 from .layer_cache import cached_layer
-from .quant import IOS_SYM_EXP_MAX
 from .types import QuantizedLayer
 
 HARDWARE_SCHEMES = registry.hardware_schemes()  # the schemes the RTL cores implement (spec/cores.hjson)
@@ -263,8 +262,8 @@ def export_stress_sets(args, out: Path, scheme_names, prunings, conv8, layers: d
                     seed,
                     patterns,
                     args.a_bits,
-                    S.ios_sym_stress_levels(spec.level_exp_max or IOS_SYM_EXP_MAX) if spec.symmetric
-                    else None,
+                    S.ios_sym_stress_levels(S.IOS_MAX_EXP if spec.level_exp_max is None
+                                            else spec.level_exp_max) if spec.symmetric else None,
                 )
                 paths.append(
                     V.export_vectors(

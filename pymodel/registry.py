@@ -74,6 +74,8 @@ class Core:
     synth_nodsp: bool
     bench: bool
     parameters: dict = field(default_factory=dict)
+    # unit parameters the scheme's codebook fixes (codebook_parameters)
+    codebook: dict = field(default_factory=dict)
 
     @property
     def toplevel(self) -> str:
@@ -90,7 +92,7 @@ class Core:
     @property
     def plut_sym(self) -> int:
         """1 for a PLUT core built for sign-symmetric codebooks (conv_prod_plut SYM)."""
-        return int(self.parameters.get("PLUT_SYM", 0))
+        return int(self.hdl_parameters().get("PLUT_SYM", 0))
 
     @property
     def level_exp_max(self) -> int | None:
@@ -115,7 +117,7 @@ class Core:
         unit = self.unit
         values = self.scheme_values()
         return ({"ARITH": unit.id} | {p: values[p] for p in unit.scheme_parameters}
-                | unit.parameters | self.parameters)
+                | unit.parameters | self.codebook | self.parameters)
 
     def hls_defines(self) -> dict[str, int]:
         """The HLS kernel's code-format macros (CONV_W_BITS, ...)."""
@@ -193,6 +195,15 @@ def _check(data: dict, path: Path) -> None:
         if scheme.kind not in units[core["arith"]]["kinds"]:
             raise RegistryError(f"{path}: core {name!r}: a {core['arith']} unit cannot compute "
                                 f"{scheme.kind} codes ({core['scheme']})")
+        fixed = codebook_parameters(scheme)
+        untaken = sorted(set(fixed) - set(units[core["arith"]].get("parameters", {})))
+        if untaken:
+            raise RegistryError(f"{path}: core {name!r}: scheme {core['scheme']!r} needs {untaken[0]}, "
+                                f"which a {core['arith']} unit does not take")
+        restated = sorted(set(fixed) & set(core.get("parameters", {})))
+        if restated:
+            raise RegistryError(f"{path}: core {name!r}: {restated[0]} is fixed by scheme "
+                                f"{core['scheme']!r} (pymodel.schemes), not a core parameter")
         for key in ("formats", "layer_runs", "hls", "hls_layer"):
             unknown = [f for f in core[key] if f not in formats]
             if unknown:
@@ -285,6 +296,17 @@ def format_parameters(fmt: str) -> dict[str, int]:
     return {"FORMAT": formats()[fmt]} | dict(load()["format_parameters"].get(fmt, {}))
 
 
+def codebook_parameters(scheme) -> dict[str, int]:
+    """The unit parameters a scheme's codebook fixes: a sign-symmetric codebook needs the
+    symmetric bank (PLUT_SYM), a bounded one a bank word of its largest exponent (LEVEL_EXP_MAX)."""
+    out = {}
+    if scheme.symmetric:
+        out["PLUT_SYM"] = 1
+    if scheme.level_exp_max is not None:
+        out["LEVEL_EXP_MAX"] = scheme.level_exp_max
+    return out
+
+
 @cache
 def cores() -> dict[str, Core]:
     """Every core by name, in registry order."""
@@ -299,7 +321,7 @@ def cores() -> dict[str, Core]:
             layer_runs=tuple(c["layer_runs"]), hls=tuple(c["hls"]), hls_layer=tuple(c["hls_layer"]),
             hls_default=bool(c.get("hls_default", False)), synth=c["synth"],
             synth_nodsp=bool(c.get("synth_nodsp", False)), bench=c["bench"],
-            parameters=dict(c.get("parameters", {})))
+            parameters=dict(c.get("parameters", {})), codebook=codebook_parameters(s))
     return out
 
 

@@ -54,7 +54,7 @@ SCHEMES: dict[str, Scheme] = {
     "apot6": Scheme("apot6", "apot", 6, 2, 2),
     "ios4": Scheme("ios4", "ios", 4),
     # sign-symmetric ios4 codebook for the cheaper product-LUT core: 7 magnitudes +- (and 0), level
-    # exponents <= 5 (docs/fidelity.md); the same 16-descriptor vector format as ios4
+    # exponents <= quant.IOS_SYM_EXP_MAX (docs/fidelity.md); the same 16-descriptor vector format as ios4
     "ios4s": Scheme("ios4s", "ios", 4, symmetric=True, level_exp_max=quant.IOS_SYM_EXP_MAX),
     # INQ's exact level set and rounding, coded as pot4 (same hardware): per layer as in INQ, and
     # per channel as an option

@@ -426,9 +426,11 @@ def scheme_names(m: dict) -> set[str]:
 
 
 def _check_ios_codebook(m: dict, level_desc: np.ndarray, is_ios: bool) -> None:
-    """A set of a sign-symmetric scheme (codes.SIGN_SYMMETRIC_SCHEMES, by its name or recorded
+    """A set of a sign-symmetric scheme (pymodel.schemes `symmetric`, by its name or recorded
     scheme_name) must be ios with sign-symmetric descriptors (codes.is_sign_symmetric)."""
-    symmetric_names = sorted(scheme_names(m) & set(C.SIGN_SYMMETRIC_SCHEMES))
+    from .schemes import SCHEMES
+
+    symmetric_names = sorted(scheme_names(m) & {n for n, s in SCHEMES.items() if s.symmetric})
     if symmetric_names and not (is_ios and C.is_sign_symmetric(level_desc)):
         _fail(NPZ, f"'level_desc' is not sign-symmetric, as scheme {symmetric_names[0]} needs (scheme ios, "
                    "desc[m] with neg = 0 and desc[8+m] == desc[m] | 0x80 for m < 8)")

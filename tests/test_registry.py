@@ -127,6 +127,10 @@ def _first_core(data: dict) -> dict:
     return data["cores"][0]
 
 
+def _core(data: dict, name: str) -> dict:
+    return next(c for c in data["cores"] if c["name"] == name)
+
+
 def _unit(data: dict, arith: str = "mult") -> dict:
     return data["arithmetics"][arith]
 
@@ -172,6 +176,10 @@ BAD_REGISTRIES = [
     (lambda d: _case(d, "plut").update(W_BITS=5), "plut/unit_cases/0: ios codes index 16 levels"),
     (lambda d: _case(d, "shift").update(EXP1_BITS=4), "shift/unit_cases/0: "),
     (lambda d: _unit(d)["unit_cases"].append(dict(_case(d))), "unit_cases/3: the same case is listed twice"),
+    (lambda d: _core(d, "plut-ios4s").update(parameters={"PLUT_SYM": 1}),
+     "core 'plut-ios4s': PLUT_SYM is fixed by scheme 'ios4s' (pymodel.schemes), not a core parameter"),
+    (lambda d: _unit(d, "plut")["parameters"].pop("PLUT_SYM"),
+     "core 'plut-ios4s': scheme 'ios4s' needs PLUT_SYM, which a plut unit does not take"),
 ]
 
 
@@ -193,6 +201,19 @@ def test_a_new_unit_is_a_registry_entry(tmp_path: Path, capsys):
                                        unit_case_tag="-d{EXP1_BITS}")
         d["cores"].append(dict(d["cores"][4], name="div-pot4", arith="div"))
     assert registry.main(["check", str(_mutated(tmp_path, add_unit))]) == 0, capsys.readouterr().err
+
+
+def test_a_codebook_fixes_its_unit_parameters():
+    """A core's scheme fixes what its codebook needs of the unit: ios4s (sign-symmetric, exponents
+    bounded) builds the PLUT with PLUT_SYM = 1 and LEVEL_EXP_MAX = the bound; ios4 takes the unit's."""
+    from pymodel import quant
+
+    sym, free = registry.cores()["plut-ios4s"], registry.cores()["plut-ios4"]
+    assert sym.hdl_parameters()["PLUT_SYM"] == 1 == sym.plut_sym
+    assert sym.hdl_parameters()["LEVEL_EXP_MAX"] == quant.IOS_SYM_EXP_MAX == sym.level_exp_max
+    assert sym.max_abs_weight() == 7 << quant.IOS_SYM_EXP_MAX
+    unit_bound = registry.arithmetics()["plut"].parameters["LEVEL_EXP_MAX"]
+    assert (free.plut_sym, free.level_exp_max) == (0, unit_bound)
 
 
 def test_unreadable_registry_is_one_line_and_exit_2(tmp_path: Path):

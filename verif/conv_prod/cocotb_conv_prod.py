@@ -25,10 +25,11 @@ async def test_every_code(dut):
     await tb.read_facts()
     n_codes = 1 << CASE.w_bits
     if CASE.reads_levels:
-        levels, expect_err, error_kinds = tb.level_blocks(hold=2 * n_codes)
+        levels, error = tb.level_blocks(hold=2 * n_codes)
     else:
         n = max(4 * n_codes, 256)
-        levels, expect_err, error_kinds = np.zeros((n, 16), np.int64), np.zeros(n, bool), [""] * n
+        levels, error = np.zeros((n, 16), np.int64), np.full(n, "")
+    expect_err = error != ""
     n = len(levels)
     code = tb.code_sweep(n)
     cand = tb.activations((n, tb.ncand, CASE.par_in))
@@ -44,7 +45,7 @@ async def test_every_code(dut):
     if CASE.reads_levels:
         for d in np.unique(levels[~expect_err]):
             cov.hit("unit plut levels", f"{CASE.name} level {d:#04x}")
-        for block, kind in zip(levels[expect_err], np.array(error_kinds)[expect_err], strict=True):
+        for block, kind in zip(levels[expect_err], error[expect_err], strict=True):
             for e in set((block & 15).tolist()) - set(range(CASE.level_exp_max + 1)):
                 cov.hit("unit plut level errors", f"{CASE.name} level exponent {e} flagged")
             if kind in SYM_LEVEL_ERRORS:

@@ -83,9 +83,9 @@ class ProdTB:
         perms = np.stack([self.rng.permutation(n_codes) for _ in range(lanes)], axis=1)  # [codes, lane]
         return perms[np.arange(n) % n_codes].reshape(n, self.case.par_out, self.case.par_in)
 
-    def level_blocks(self, hold: int) -> tuple[np.ndarray, np.ndarray, list[str]]:
-        """(levels [n, 16], expect_err [n], what each error block is): every claimed descriptor
-        in some block of 16 held `hold` vectors, then one block per illegal exponent
+    def level_blocks(self, hold: int) -> tuple[np.ndarray, np.ndarray]:
+        """(levels [n, 16], error [n]: what makes vector n's levels illegal, "" if nothing): every
+        claimed descriptor in some block of 16 held `hold` vectors, then one block per illegal exponent
         (LEVEL_EXP_MAX+1..15) on one level. A sign-symmetric unit gets symmetric blocks
         (descriptor 8+m = descriptor m with the sign bit) and, as errors, a block with a negative
         magnitude and one whose mirror differs."""
@@ -113,9 +113,7 @@ class ProdTB:
             differs[8 + j] = 0x80 | (((int(differs[j]) >> 4) % 7 + 1) << 4) | (int(differs[j]) & 15)
             blocks += [negative, differs]
             kinds += ["negative magnitude", "mirror differs"]
-        levels = np.repeat(np.stack(blocks), hold, axis=0)
-        return levels, np.repeat(np.array([bool(k) for k in kinds]), hold), \
-            [k for k in kinds for _ in range(hold)]
+        return np.repeat(np.stack(blocks), hold, axis=0), np.repeat(np.array(kinds), hold)
 
     def weights(self, code: np.ndarray, levels: np.ndarray) -> np.ndarray:
         case = self.case
