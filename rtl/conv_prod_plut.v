@@ -203,8 +203,6 @@ generate
     end
     assign err = level_exp_too_big || (SYM != 0 && level_asymmetric);
 
-    // each lane's registered sign (its leaf's top bit), counted by the correction leaves
-    wire [PAR_OUT*PAR_IN-1:0] lane_neg;
 
   if (NCAND == 1) begin : g_bank_path
     // Dense: every output lane of input channel i multiplies the same activation, so the
@@ -224,10 +222,8 @@ generate
         wire unused_upper = &{1'b0, lvl_odd[31:16], lvl_fine[31:16], lvl_coarse[16*CB_W-1:8*CB_W],
                               neg_reg};
     end
-    // one register per bank word (a word-wide register simulates far faster than a slice of
-    // one bank-wide register; the flip-flops are the same)
-    wire [PAR_IN*N_BANK*MAG_W-1:0] bank;
-    reg  [PAR_OUT*PAR_IN*4-1:0]    codes_reg;
+    reg [PAR_IN*N_BANK*MAG_W-1:0] bank_reg;
+    reg [PAR_OUT*PAR_IN*4-1:0]    codes_reg;
     always @(posedge clk) begin
         codes_reg <= codes;
     end
@@ -246,12 +242,11 @@ generate
                     default: odd_product = a7;
                 endcase
             end
-            reg [MAG_W-1:0] word_reg;
             always @(posedge clk) begin
-                word_reg <= level_magnitude(odd_product, lvl_fine[j*2 +: 2], lvl_coarse[j*CB_W +: CB_W]) ^
-                            {MAG_W{lvl_neg[j] && SYM == 0}};
+                bank_reg[(i*N_BANK+j)*MAG_W +: MAG_W] <=
+                    level_magnitude(odd_product, lvl_fine[j*2 +: 2], lvl_coarse[j*CB_W +: CB_W]) ^
+                    {MAG_W{lvl_neg[j] && SYM == 0}};
             end
-            assign bank[(i*N_BANK+j)*MAG_W +: MAG_W] = word_reg;
         end
     end
 
@@ -266,18 +261,17 @@ generate
                 // the one's complement rides in the select's last LUT level (its 2:1 of two
                 // 4:1 halves has inputs to spare), so it costs no LUT of its own
                 always @(posedge clk) begin
-                    value_reg   <= select_level({{(8*MAG_W){1'b0}}, bank[i*8*MAG_W +: 8*MAG_W]},
+                    value_reg   <= select_level({{(8*MAG_W){1'b0}}, bank_reg[i*8*MAG_W +: 8*MAG_W]},
                                                 {1'b0, code[2:0]}) ^ {MAG_W{code[3]}};
                     neg_sel_reg <= code[3];
                 end
             end else begin : g_signed
                 always @(posedge clk) begin
-                    value_reg   <= select_level(bank[i*16*MAG_W +: 16*MAG_W], code);
+                    value_reg   <= select_level(bank_reg[i*16*MAG_W +: 16*MAG_W], code);
                     neg_sel_reg <= neg_reg[code];
                 end
             end
             assign leaves[(o*N_LEAVES + i)*LEAF_W +: LEAF_W] = {neg_sel_reg, value_reg};
-            assign lane_neg[o*PAR_IN + i] = neg_sel_reg;
         end
     end
 
@@ -329,21 +323,19 @@ generate
                 neg_sel_reg <= neg1_reg;
             end
             assign leaves[(o*N_LEAVES + i)*LEAF_W +: LEAF_W] = {neg_sel_reg, value_reg};
-            assign lane_neg[o*PAR_IN + i] = neg_sel_reg;
         end
     end
   end
 
     // both paths: the correction leaf of an output lane counts its negative (one's
-    // complement) product leaves (from their sign registers, not from `leaves` itself, which
-    // would make the port depend on itself in simulation)
+    // complement) product leaves, whose sign bit is the leaf's top bit
     for (o = 0; o < PAR_OUT; o = o + 1) begin : g_correction
         reg [CNT_W-1:0] count;
         integer m;
         always @* begin
             count = {CNT_W{1'b0}};
             for (m = 0; m < PAR_IN; m = m + 1) begin
-                count = count + {{(CNT_W-1){1'b0}}, lane_neg[o*PAR_IN + m]};
+                count = count + {{(CNT_W-1){1'b0}}, leaves[(o*N_LEAVES + m)*LEAF_W + LEAF_W - 1]};
             end
         end
         assign leaves[(o*N_LEAVES + PAR_IN)*LEAF_W +: LEAF_W] = {{(LEAF_W-CNT_W){1'b0}}, count};
