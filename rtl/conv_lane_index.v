@@ -70,41 +70,69 @@ generate
         assign err = |bad;
 
     end else begin : g_ikr
-        // per library pattern: offset of its tap-th kept position, and whether it is usable
+        // per library pattern: offset of its tap-th kept position, and whether it is usable.
+        // Boolean, no counters: bit n of kept_before[q] = "mask bits 0..q-1 keep exactly n positions",
+        // built by the recurrence below, so synthesis sees a 9-input function per bit
+        // (a few LUT levels) instead of a chain of adders (issue 22: 40 levels before).
+        localparam NPOS = `CONV_TAPS;
         reg [IKR_P*SEL_W-1:0] offset;
         reg [IKR_P-1:0]       usable;       // keeps exactly IKR_K positions
         reg [IKR_P-1:0]       malformed;    // keeps neither 0 nor IKR_K positions
-        integer p, q, n;
+        localparam CNT_W = NPOS + 1;        // one-hot count 0..NPOS
+        reg [(NPOS+1)*CNT_W-1:0] kept_before;    // kept_before[q] at [q*CNT_W +: CNT_W]
+        reg [NPOS-1:0]        mask;
+        integer p, q, n, d;
         always @* begin
             for (p = 0; p < IKR_P; p = p + 1) begin
-                n = 0;
+                mask = table_bits[p*`CONV_PB_PATTERN_BITS +: NPOS];
+                kept_before[0 +: CNT_W] = {{NPOS{1'b0}}, 1'b1};
+                for (q = 0; q < NPOS; q = q + 1) begin
+                    kept_before[(q+1)*CNT_W +: CNT_W] = mask[q] ? {kept_before[q*CNT_W +: NPOS], 1'b0}
+                                                       : kept_before[q*CNT_W +: CNT_W];
+                end
+                // offset d when position tap + d is the tap-th kept one: kept, with tap kept
+                // positions before it (at most one d hits)
                 offset[p*SEL_W +: SEL_W] = {SEL_W{1'b0}};
-                for (q = 0; q < `CONV_TAPS; q = q + 1) begin
-                    if (table_bits[p*`CONV_PB_PATTERN_BITS + q]) begin
-                        if (n == {{(32-TAP_W){1'b0}}, tap}) begin
-                            offset[p*SEL_W +: SEL_W] = q[SEL_W-1:0] - tap[SEL_W-1:0];
+                for (d = 0; d < NPOS + 1 - IKR_K; d = d + 1) begin
+                    for (n = 0; n < IKR_K; n = n + 1) begin
+                        if (tap == n[TAP_W-1:0] && mask[n+d] && kept_before[(n+d)*CNT_W + n]) begin
+                            offset[p*SEL_W +: SEL_W] = d[SEL_W-1:0];
                         end
-                        n = n + 1;
                     end
                 end
-                usable[p]    = (n == IKR_K);
-                malformed[p] = (n != 0) && (n != IKR_K);
+                usable[p]    = kept_before[NPOS*CNT_W + IKR_K];
+                malformed[p] = !kept_before[NPOS*CNT_W] && !kept_before[NPOS*CNT_W + IKR_K];
+            end
+        end
+
+        // per lane: a plain IKR_P:1 read of the shared (offset, usable) entry of its pattern
+        // id; an unusable pattern (or an id >= IKR_P, entry 0) reads offset 0. The gating is
+        // done once per pattern, not per lane.
+        localparam ENTRY_W = SEL_W + 1;
+        localparam ENTRIES = 1 << IDX_W;
+        reg [ENTRIES*ENTRY_W-1:0] entry;    // {usable, usable ? offset : 0} of pattern p
+        always @* begin
+            entry = {(ENTRIES*ENTRY_W){1'b0}};
+            for (p = 0; p < IKR_P; p = p + 1) begin
+                entry[p*ENTRY_W +: ENTRY_W] = {usable[p], offset[p*SEL_W +: SEL_W] & {SEL_W{usable[p]}}};
             end
         end
 
         reg [LANES-1:0] bad;
         reg [LANES*SEL_W-1:0] lane_sel;
-        integer l;
+        reg [ENTRIES*ENTRY_W-1:0] tree;     // binary mux tree, one pattern-id bit a level
+        integer l, lvl, e;
         always @* begin
             for (l = 0; l < LANES; l = l + 1) begin
-                bad[l] = 1'b1;
-                lane_sel[l*SEL_W +: SEL_W] = {SEL_W{1'b0}};
-                for (p = 0; p < IKR_P; p = p + 1) begin
-                    if (idx[l*IDX_W +: IDX_W] == p[IDX_W-1:0] && usable[p]) begin
-                        bad[l] = 1'b0;
-                        lane_sel[l*SEL_W +: SEL_W] = offset[p*SEL_W +: SEL_W];
+                tree = entry;
+                for (lvl = 0; lvl < IDX_W; lvl = lvl + 1) begin
+                    for (e = 0; e < (ENTRIES >> (lvl + 1)); e = e + 1) begin
+                        tree[e*ENTRY_W +: ENTRY_W] = idx[l*IDX_W + lvl] ? tree[(2*e+1)*ENTRY_W +: ENTRY_W]
+                                                                        : tree[(2*e)*ENTRY_W +: ENTRY_W];
                     end
                 end
+                bad[l] = !tree[SEL_W];
+                lane_sel[l*SEL_W +: SEL_W] = tree[SEL_W-1:0];
             end
         end
         always @(posedge clk) begin

@@ -28,16 +28,27 @@ generate
     end
 endgenerate
 
-integer o, i, c;
+// a binary mux tree, one sel bit a level. A sel >= NCAND never occurs (conv_lane_index
+// emits 0..NCAND-1): those entries repeat candidates 2^SEL_W - NCAND lower, so the top sel
+// bit chooses between a 2^(SEL_W-1):1 and a small select (6:1 = 4:1 + 2:1: two LUTs a bit,
+// where the compare chain took three; issue 22)
+localparam ENTRIES = 1 << SEL_W;
+localparam PAD     = ENTRIES - NCAND;
+reg [ENTRIES*A_BITS-1:0] tree;
+integer o, i, e, lvl;
 always @* begin
     for (o = 0; o < PAR_OUT; o = o + 1) begin
         for (i = 0; i < PAR_IN; i = i + 1) begin
-            act[(o*PAR_IN+i)*A_BITS +: A_BITS] = cand[i*A_BITS +: A_BITS];
-            for (c = 1; c < NCAND; c = c + 1) begin
-                if (sel[(o*PAR_IN+i)*SEL_W +: SEL_W] == c[SEL_W-1:0]) begin
-                    act[(o*PAR_IN+i)*A_BITS +: A_BITS] = cand[(c*PAR_IN+i)*A_BITS +: A_BITS];
+            for (e = 0; e < ENTRIES; e = e + 1) begin
+                tree[e*A_BITS +: A_BITS] = cand[(((e < NCAND) ? e : e - PAD)*PAR_IN+i)*A_BITS +: A_BITS];
+            end
+            for (lvl = 0; lvl < SEL_W; lvl = lvl + 1) begin
+                for (e = 0; e < (ENTRIES >> (lvl + 1)); e = e + 1) begin
+                    tree[e*A_BITS +: A_BITS] = sel[(o*PAR_IN+i)*SEL_W + lvl] ? tree[(2*e+1)*A_BITS +: A_BITS]
+                                                                            : tree[(2*e)*A_BITS +: A_BITS];
                 end
             end
+            act[(o*PAR_IN+i)*A_BITS +: A_BITS] = tree[0 +: A_BITS];
         end
     end
 end

@@ -59,40 +59,128 @@ generate
     end
 endgenerate
 
+// (slot0 + k) mod 4 and (bank0 + k) mod 3 as tables: an adder here would be a carry chain
+function [1:0] rot_slot;
+    input [1:0] base;
+    input [1:0] k;
+    begin
+        rot_slot = base + k;
+    end
+endfunction
+
+function [1:0] rot_bank;
+    input [1:0] base;   // 0..2
+    input [1:0] k;      // 0..2
+    begin
+        case ({base, k})
+            4'b00_00, 4'b01_10, 4'b10_01: rot_bank = 2'd0;
+            4'b00_01, 4'b01_00, 4'b10_10: rot_bank = 2'd1;
+            default:                      rot_bank = 2'd2;
+        endcase
+    end
+endfunction
+
+// 3:1 word select (index 3 reads word 2: it does not occur)
+function [LANES_W-1:0] select3;
+    input [3*LANES_W-1:0] words;
+    input [1:0]           index;
+    begin
+        case (index)
+            2'd0:    select3 = words[0*LANES_W +: LANES_W];
+            2'd1:    select3 = words[1*LANES_W +: LANES_W];
+            default: select3 = words[2*LANES_W +: LANES_W];
+        endcase
+    end
+endfunction
+
 genvar c;
 generate
-    for (c = 0; c < NCAND; c = c + 1) begin : g_cand
-        reg [3:0] pos;
-        reg [1:0] ky, kx, slot;
-        reg [2:0] bank_sum;
+    if (NCAND == 1) begin : g_direct
+        // dense: the one candidate is the tap itself, a 12:1 select of the slot/bank word
+        reg [1:0] ky, kx;
         reg [3:0] word;     // slot*3 + bank
         reg       in_image;
-        integer   t, pos_i;
         always @* begin
-            // window position of candidate c at this step (a small constant table per c)
-            pos = 4'd0;
-            for (t = 0; t < fmt_taps(FORMAT, IKR_K); t = t + 1) begin
-                pos_i = fmt_cand_pos(FORMAT, t, c);
-                if (tap == t[TAP_W-1:0]) pos = pos_i[3:0];
-            end
-            case (pos)
-                4'd0, 4'd1, 4'd2: ky = 2'd0;
-                4'd3, 4'd4, 4'd5: ky = 2'd1;
-                default:          ky = 2'd2;
-            endcase
-            case (pos)
-                4'd0, 4'd3, 4'd6: kx = 2'd0;
-                4'd1, 4'd4, 4'd7: kx = 2'd1;
-                default:          kx = 2'd2;
-            endcase
-            slot     = slot0 + ky;                      // row slots wrap mod 4
-            bank_sum = {1'b0, bank0} + {1'b0, kx};      // column banks wrap mod 3
-            word     = {slot, 2'b00} - {2'b00, slot} +
-                       ((bank_sum >= 3'd3) ? {1'b0, bank_sum - 3'd3} : {1'b0, bank_sum});
-            in_image   = row_inside[ky] && col_inside[kx];
+            ky = (tap < 3) ? 2'd0 : (tap < 6) ? 2'd1 : 2'd2;
+            kx = (tap == 0 || tap == 3 || tap == 6) ? 2'd0 : (tap == 1 || tap == 4 || tap == 7) ? 2'd1 : 2'd2;
+            word     = {rot_slot(slot0, ky), 2'b00} - {2'b00, rot_slot(slot0, ky)} + {2'b00, rot_bank(bank0, kx)};
+            in_image = row_inside[ky] && col_inside[kx];
         end
         always @(posedge clk) begin
-            cand[c*LANES_W +: LANES_W] <= in_image ? select_word(window, word) : {LANES_W{1'b0}};
+            cand <= in_image ? select_word(window, word) : {LANES_W{1'b0}};
+        end
+    end else begin : g_rows
+        // pruned: the three window rows first (a 4:1 slot select of each bank), shared by
+        // every candidate, then per candidate only its column / position (issue 22: the
+        // per-candidate 12:1 of every step cost IKR 1.2 k LUTs at PAR_IN = 4)
+        reg [9*LANES_W-1:0] rows;      // window row ky, bank b at [(ky*3+b)*LANES_W +: LANES_W]
+        integer ky, b;
+        always @* begin
+            for (ky = 0; ky < 3; ky = ky + 1) begin
+                for (b = 0; b < 3; b = b + 1) begin
+                    case (rot_slot(slot0, ky[1:0]))
+                        2'd0:    rows[(ky*3+b)*LANES_W +: LANES_W] = window[(0*3+b)*LANES_W +: LANES_W];
+                        2'd1:    rows[(ky*3+b)*LANES_W +: LANES_W] = window[(1*3+b)*LANES_W +: LANES_W];
+                        2'd2:    rows[(ky*3+b)*LANES_W +: LANES_W] = window[(2*3+b)*LANES_W +: LANES_W];
+                        default: rows[(ky*3+b)*LANES_W +: LANES_W] = window[(3*3+b)*LANES_W +: LANES_W];
+                    endcase
+                end
+            end
+        end
+        if (FORMAT == 1) begin : g_krp
+            // KRP: candidate c is window row c at column kx = tap (bank (bank0 + tap) mod 3)
+            wire [1:0] kx         = tap[1:0];
+            wire [1:0] bank       = rot_bank(bank0, kx);
+            wire       col_in_img = (kx == 2'd0) ? col_inside[0] : (kx == 2'd1) ? col_inside[1] : col_inside[2];
+            for (c = 0; c < NCAND; c = c + 1) begin : g_cand
+                always @(posedge clk) begin
+                    cand[c*LANES_W +: LANES_W] <= (row_inside[c] && col_in_img)
+                        ? select3(rows[c*3*LANES_W +: 3*LANES_W], bank) : {LANES_W{1'b0}};
+                end
+            end
+            if (TAP_W > 2) begin : g_unused_tap
+                wire unused_tap = &{1'b0, tap[TAP_W-1:2]};
+            end
+        end else begin : g_positions
+            // IKR: the nine window positions (column kx: bank (bank0 + kx) mod 3), then per
+            // candidate a select over the steps (candidate c at step t: position t + c)
+            localparam TAPS   = fmt_taps(FORMAT, IKR_K);
+            localparam TSEL_W = (TAPS > 1) ? $clog2(TAPS) : 1;
+            reg [9*LANES_W-1:0] positions;     // position ky*3+kx
+            integer kx;
+            if (TAP_W > TSEL_W) begin : g_unused_tap
+                wire unused_tap = &{1'b0, tap[TAP_W-1:TSEL_W]};
+            end
+            always @* begin
+                for (ky = 0; ky < 3; ky = ky + 1) begin
+                    for (kx = 0; kx < 3; kx = kx + 1) begin
+                        positions[(ky*3+kx)*LANES_W +: LANES_W] =
+                            select3(rows[ky*3*LANES_W +: 3*LANES_W], rot_bank(bank0, kx[1:0]));
+                    end
+                end
+            end
+            for (c = 0; c < NCAND; c = c + 1) begin : g_cand
+                reg [LANES_W-1:0] word;
+                reg               in_image;
+                integer           t, pos_i;
+                always @* begin
+                    // the steps 0..TAPS-1 need only the low TSEL_W bits of tap (the rest are 0:
+                    // comparing them costs a third more LUTs); an unused code reads step 0
+                    pos_i    = fmt_cand_pos(FORMAT, 0, c);
+                    word     = positions[pos_i*LANES_W +: LANES_W];
+                    in_image = row_inside[pos_i / 3] && col_inside[pos_i % 3];
+                    for (t = 1; t < TAPS; t = t + 1) begin
+                        pos_i = fmt_cand_pos(FORMAT, t, c);
+                        if (tap[TSEL_W-1:0] == t[TSEL_W-1:0]) begin
+                            word     = positions[pos_i*LANES_W +: LANES_W];
+                            in_image = row_inside[pos_i / 3] && col_inside[pos_i % 3];
+                        end
+                    end
+                end
+                always @(posedge clk) begin
+                    cand[c*LANES_W +: LANES_W] <= in_image ? word : {LANES_W{1'b0}};
+                end
+            end
         end
     end
 endgenerate
