@@ -23,6 +23,8 @@ LEVEL_EXP_MAX_MIN = 0  # PLUT: largest level exponent the product bank holds
 LEVEL_EXP_MAX_MAX = 15
 PLUT_SYM_MIN = 0  # PLUT: 1 = sign-symmetric codebook (code = {sign, magnitude index}: an 8-magnitude bank,...
 PLUT_SYM_MAX = 1
+RQ_LANES_MIN = 0  # RTL: back-end requantizer lanes (0 = as many as a pixel of one channel group needs; els...
+RQ_LANES_MAX = 256
 IKR_K_MIN = 1  # IKR: kept weights per kernel
 IKR_K_MAX = 9
 IKR_P_MIN = 1  # IKR: patterns in the library (uint8 pattern ids)
@@ -102,6 +104,7 @@ EXP1_BITS_RANGE = (EXP1_BITS_MIN, EXP1_BITS_MAX)
 EXP2_BITS_RANGE = (EXP2_BITS_MIN, EXP2_BITS_MAX)
 LEVEL_EXP_MAX_RANGE = (LEVEL_EXP_MAX_MIN, LEVEL_EXP_MAX_MAX)
 PLUT_SYM_RANGE = (PLUT_SYM_MIN, PLUT_SYM_MAX)
+RQ_LANES_RANGE = (RQ_LANES_MIN, RQ_LANES_MAX)
 IKR_K_RANGE = (IKR_K_MIN, IKR_K_MAX)
 IKR_P_RANGE = (IKR_P_MIN, IKR_P_MAX)
 PAR_IN_RANGE = (PAR_IN_MIN, PAR_IN_MAX)

@@ -117,7 +117,7 @@ class Core:
         unit = self.unit
         values = self.scheme_values()
         return ({"ARITH": unit.id} | {p: values[p] for p in unit.scheme_parameters}
-                | unit.parameters | self.codebook | self.parameters)
+                | unit.parameters | self.codebook | self.parameters | engine_parameters())
 
     def hls_defines(self) -> dict[str, int]:
         """The HLS kernel's code-format macros (CONV_W_BITS, ...)."""
@@ -180,6 +180,11 @@ def _check(data: dict, path: Path) -> None:
         if not lo <= value <= hi:
             raise RegistryError(f"{path}: format_parameters: ikr {name}={value} is outside the "
                                 f"contract's {lo}..{hi}")
+    for name, value in data.get("engine_parameters", {}).items():
+        lo, hi = getattr(contract, f"{name}_MIN"), getattr(contract, f"{name}_MAX")
+        if not lo <= value <= hi or (value and value & (value - 1)):
+            raise RegistryError(f"{path}: engine_parameters: {name}={value} is not 0 or a power of two "
+                                f"in the contract's {lo}..{hi}")
     seen = set()
     for core in data["cores"]:
         name = core["name"]
@@ -284,6 +289,11 @@ def arithmetics() -> dict[str, Arithmetic]:
                              unit_cases=tuple(u["unit_cases"]), unit_case_tag=u.get("unit_case_tag", ""),
                              parameters=dict(u.get("parameters", {})))
             for name, u in load()["arithmetics"].items()}
+
+
+def engine_parameters() -> dict[str, int]:
+    """conv_engine parameters every core is built with (`engine_parameters`: RQ_LANES)."""
+    return dict(load().get("engine_parameters", {}))
 
 
 def formats() -> dict[str, int]:

@@ -1,17 +1,18 @@
 `default_nettype none
 `include "conv_contract.vh"
 // Shared back end (docs/engine.md, "Back end"): the output stage of PAR_OUT channels built
-// from RQ_LANES requantizer lanes, time-shared. A pixel's PAR_OUT accumulator sums complete
-// at most once every TAPS cycles (TAPS steps per channel group, at least one group), so the
-// sums are captured and requantized RQ_LANES at a time in PASSES = PAR_OUT/RQ_LANES <= TAPS
-// cycles, before the next pixel's sums arrive. RQ_LANES is the smallest power of two that
-// allows it (dense PAR_OUT=16: 2 lanes, 8 passes).
+// from RQ_LANES requantizer lanes, time-shared. A pixel's PAR_OUT accumulator sums are
+// captured and requantized RQ_LANES at a time in PASSES = PAR_OUT/RQ_LANES cycles; the engine
+// spaces pixels by at least PASSES cycles (a pixel takes TAPS x Cin/PAR_IN steps; its
+// RQ_LANES parameter, 0 by default, picks the fewest lanes with PASSES <= TAPS, so that
+// only an explicit RQ_LANES ever throttles, and only layers with few channel groups).
 //
 // Bias and shift live in a small RAM (distributed RAM) of 2 buffers x PASSES words, word
 // {buf, pass} = RQ_LANES x {shift (6 bits), bias (32 bits)} of channels
 // pass*RQ_LANES .. +RQ_LANES-1. The parameter beats of a tile are captured into one staging
-// block as they arrive and copied into the tile's buffer during the next PASSES cycles
-// (the next tile's parameter beats come at least TAPS >= PASSES beats later). The shift is
+// block as they arrive and copied into the tile's buffer during the next PASSES cycles;
+// param_busy holds the next tile's first beat meanwhile (conv_wgt_buffer param_hold: it only
+// waits when a tile is shorter than PASSES beats). The shift is
 // stored clamped to 63: every 8-bit shift >= 34 gives 0, as 63 does, so the result is the
 // contract's formula for the whole 8-bit field.
 //
@@ -24,7 +25,7 @@ module conv_backend #(
     parameter ACC_BITS = 28,    // signed accumulator width
     parameter A_BITS   = 8,     // output width
     parameter OUT_W    = 28,    // stored lane width, max(ACC_BITS, A_BITS+1)
-    parameter TAPS     = `CONV_TAPS, // steps per channel group (a pixel takes >= TAPS cycles)
+    parameter RQ_LANES = 2,     // requantizer lanes: a power of two <= PAR_OUT
     parameter WGT_W    = 2048,  // parameter beat width
     parameter NPB      = 1      // parameter beats per tile
 ) (
@@ -36,8 +37,9 @@ module conv_backend #(
     input  wire [NPB-1:0]           param_wr,       // one-hot: parameter beat b accepted
     input  wire [WGT_W-1:0]         param_data,
     input  wire                     param_buf,      // buffer of the tile being loaded
+    output wire                     param_busy,     // staging still being copied: hold new beats
 
-    // finished accumulators of a pixel (at most one pixel every TAPS cycles)
+    // finished accumulators of a pixel (at most one pixel every PASSES cycles)
     input  wire                     in_valid,
     input  wire                     in_tile_last,
     input  wire                     in_buf,         // buffer of the pixel's tile
@@ -49,18 +51,6 @@ module conv_backend #(
     output wire [PAR_OUT*OUT_W-1:0] out_data
 );
 
-// smallest power of two r (dividing PAR_OUT) with PAR_OUT / r <= TAPS
-function integer rq_lanes;
-    input integer par_out, taps;
-    integer r;
-    begin
-        r = 1;
-        while (r < par_out && par_out / r > taps) r = r * 2;
-        rq_lanes = r;
-    end
-endfunction
-
-localparam RQ_LANES  = rq_lanes(PAR_OUT, TAPS);
 localparam PASSES    = PAR_OUT / RQ_LANES;
 localparam PASS_W    = (PASSES > 1) ? $clog2(PASSES) : 1;
 localparam SHIFT_W   = 6;
@@ -71,10 +61,11 @@ localparam integer       PASSES_LAST_I = PASSES - 1;
 localparam [PASS_W-1:0]  PASSES_LAST   = PASSES_LAST_I[PASS_W-1:0];
 
 generate
-    if (PAR_OUT < 1 || (1 << $clog2(PAR_OUT)) != PAR_OUT || TAPS < 1 || NPB < NPB_STAGE ||
+    if (PAR_OUT < 1 || (1 << $clog2(PAR_OUT)) != PAR_OUT || RQ_LANES < 1 || RQ_LANES > PAR_OUT ||
+        (1 << $clog2(RQ_LANES)) != RQ_LANES || NPB < NPB_STAGE ||
         OUT_W < ACC_BITS || OUT_W < A_BITS + 1 || OUT_W > 32) begin : g_bad_params
         initial begin
-            $display("ERROR: conv_backend: PAR_OUT=%0d TAPS=%0d NPB=%0d OUT_W=%0d", PAR_OUT, TAPS, NPB, OUT_W);
+            $display("ERROR: conv_backend: PAR_OUT=%0d RQ_LANES=%0d NPB=%0d OUT_W=%0d", PAR_OUT, RQ_LANES, NPB, OUT_W);
             $finish;
         end
         conv_illegal_parameter u_stop_elaboration ();
@@ -142,6 +133,8 @@ generate
         assign copy_word[l*ENTRY_W +: ENTRY_W] = {shift_clamped, bias};
     end
 endgenerate
+
+assign param_busy = copy_busy_reg;
 
 // ---------------------------------------------------------------- capture and passes
 

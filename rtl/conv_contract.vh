@@ -21,6 +21,8 @@
 `define CONV_LEVEL_EXP_MAX_MAX 15
 `define CONV_PLUT_SYM_MIN 0                  // PLUT: 1 = sign-symmetric codebook (code = {sign, magnitude index}: an 8-magnitude bank, an 8:1 select per lane)
 `define CONV_PLUT_SYM_MAX 1
+`define CONV_RQ_LANES_MIN 0                  // RTL: back-end requantizer lanes (0 = as many as a pixel of one channel group needs; else a power of two <= PAR_OUT: PAR_OUT/RQ_LANES cycles a pixel, layers with fewer steps a pixel are throttled)
+`define CONV_RQ_LANES_MAX 256
 `define CONV_IKR_K_MIN 1                     // IKR: kept weights per kernel
 `define CONV_IKR_K_MAX 9
 `define CONV_IKR_P_MIN 1                     // IKR: patterns in the library (uint8 pattern ids)

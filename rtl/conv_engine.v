@@ -37,7 +37,11 @@ module conv_engine #(
     parameter COUT_MAX      = 512,  // max output channels (multiple of PAR_OUT)
     parameter FIFO_DEPTH    = 8,    // output FIFO entries (power of two >= 4)
     parameter MULT_PACK     = 0,    // MULT, dense: 1 = two products per DSP48E1 (conv_prod_mult PACK)
-    parameter PLUT_SYM      = 0     // PLUT: 1 = sign-symmetric codebook, 8-magnitude bank (conv_prod_plut SYM)
+    parameter PLUT_SYM      = 0,    // PLUT: 1 = sign-symmetric codebook, 8-magnitude bank (conv_prod_plut SYM)
+    parameter RQ_LANES      = 0     // back-end requantizer lanes: 0 = as many as one channel group's pixel
+                                    // rate needs (TAPS cycles a pixel); else a power of two <= PAR_OUT:
+                                    // a pixel then takes PAR_OUT/RQ_LANES cycles in the back end, and a
+                                    // layer with fewer steps a pixel (TAPS x Cin/PAR_IN) is throttled to it
 ) (
     input  wire                         clk,
     input  wire                         rst,
@@ -110,6 +114,17 @@ function integer max2;
     end
 endfunction
 
+// smallest power of two r (dividing PAR_OUT) with PAR_OUT / r <= taps
+function integer rq_lanes_for;
+    input integer par_out, taps;
+    integer r;
+    begin
+        r = 1;
+        while (r < par_out && par_out / r > taps) r = r * 2;
+        rq_lanes_for = r;
+    end
+endfunction
+
 localparam FORMAT_IKR  = 2;
 
 // weight format
@@ -151,6 +166,14 @@ localparam WB_ADDR_W  = $clog2(2 * TAPS * CG_MAX);           // weight RAM addre
 localparam IB_ADDR_W  = $clog2(2 * CG_MAX);                  // index RAM address
 localparam FIFO_CNT_W = $clog2(FIFO_DEPTH) + 1;
 
+// back end: RQ_PASSES cycles a pixel; more than TAPS only with an explicit RQ_LANES, and then
+// pixel starts are spaced by RQ_PASSES cycles (conv8 at its shapes never needs it: TAPS x
+// Cin/PAR_IN >= PAR_OUT, so one requantizer lane keeps up; issue 22)
+localparam RQ_LANES_USED = (RQ_LANES == 0) ? rq_lanes_for(PAR_OUT, TAPS) : RQ_LANES;
+localparam RQ_PASSES     = PAR_OUT / RQ_LANES_USED;
+localparam THROTTLE      = (RQ_PASSES > TAPS) ? 1 : 0;
+localparam GAP_W         = $clog2(RQ_PASSES + 1);
+
 // product unit
 localparam N_LEAVES    = prod_n_leaves(ARITH, EXP2_BITS, PAR_IN);
 localparam LEAF_W      = prod_leaf_w(ARITH, A_BITS, W_BITS, EXP1_BITS, EXP2_BITS, LEVEL_EXP_MAX, PAR_IN);
@@ -170,10 +193,12 @@ generate
         CIN_MAX < PAR_IN || CIN_MAX % PAR_IN != 0 ||
         COUT_MAX < PAR_OUT || COUT_MAX % PAR_OUT != 0 ||
         FIFO_DEPTH < 4 || (1 << $clog2(FIFO_DEPTH)) != FIFO_DEPTH ||
+        RQ_LANES < `CONV_RQ_LANES_MIN || RQ_LANES > `CONV_RQ_LANES_MAX || RQ_LANES > PAR_OUT ||
+        (RQ_LANES != 0 && (1 << $clog2(RQ_LANES)) != RQ_LANES) ||
         ACC_BITS > `CONV_OUT_LANE_BITS) begin : g_bad_params
         initial begin
-            $display("ERROR: conv_engine: illegal parameters ARITH=%0d FORMAT=%0d PAR_IN=%0d PAR_OUT=%0d A_BITS=%0d CIN_MAX=%0d COUT_MAX=%0d ACC_BITS=%0d FIFO_DEPTH=%0d",
-                     ARITH, FORMAT, PAR_IN, PAR_OUT, A_BITS, CIN_MAX, COUT_MAX, ACC_BITS, FIFO_DEPTH);
+            $display("ERROR: conv_engine: illegal parameters ARITH=%0d FORMAT=%0d PAR_IN=%0d PAR_OUT=%0d A_BITS=%0d CIN_MAX=%0d COUT_MAX=%0d ACC_BITS=%0d FIFO_DEPTH=%0d RQ_LANES=%0d",
+                     ARITH, FORMAT, PAR_IN, PAR_OUT, A_BITS, CIN_MAX, COUT_MAX, ACC_BITS, FIFO_DEPTH, RQ_LANES);
             $finish;
         end
         conv_illegal_parameter u_stop_elaboration ();
@@ -377,6 +402,7 @@ wire [WGT_W-1:0]      wb_rd_data;
 wire                  ib_rd_en;
 wire [IB_ADDR_W-1:0]  ib_rd_addr;
 wire [max2(1, IDX_BEAT_W)-1:0] ib_rd_data;
+wire                  backend_param_busy;   // the back end still copies the last tile's bias/shift
 
 conv_wgt_buffer #(
     .WGT_W     (WGT_W),
@@ -402,6 +428,7 @@ conv_wgt_buffer #(
     .s_axis_wgt_tready(s_axis_wgt_tready),
     .s_axis_wgt_tlast (s_axis_wgt_tlast),
     .tiles_released   (released_reg),
+    .param_hold       (backend_param_busy),
     .tiles_loaded     (tiles_loaded),
     .frame_err        (frame_err_wgt),
     .params0          (params0),
@@ -456,8 +483,30 @@ wire [W_W-1:0]    need_col = cmp_x_reg + {{(W_W-1){1'b0}}, !last_x};
 wire input_ready   = (write_row > need_row) || ((write_row == need_row) && (write_col > need_col));
 wire weights_ready = (tiles_loaded > cmp_t_reg);
 wire output_room   = ({1'b0, fifo_count} + inflight_reg) < FIFO_DEPTH_C;
+wire pixel_gap_ok;      // the back end has had RQ_PASSES cycles since the last pixel start
 wire issue = running_reg && !cmp_done_reg &&
-             (!first_step || (input_ready && weights_ready && output_room));
+             (!first_step || (input_ready && weights_ready && output_room && pixel_gap_ok));
+
+generate
+    if (THROTTLE != 0) begin : g_pixel_gap
+        localparam integer     GAP_FULL_I = RQ_PASSES;
+        localparam [GAP_W-1:0] GAP_FULL   = GAP_FULL_I[GAP_W-1:0];
+        reg [GAP_W-1:0] gap_reg;    // cycles since the last pixel start, saturating at RQ_PASSES
+        always @(posedge clk) begin
+            if (rst || launch) begin
+                gap_reg <= GAP_FULL;
+            end else if (issue && first_step) begin
+                gap_reg <= {{(GAP_W-1){1'b0}}, 1'b1};
+            end else if (gap_reg != GAP_FULL) begin
+                gap_reg <= gap_reg + 1'b1;
+            end
+        end
+        assign pixel_gap_ok = (gap_reg == GAP_FULL);
+    end else begin : g_no_pixel_gap
+        // a pixel takes TAPS x CG >= TAPS >= RQ_PASSES cycles: the back end always keeps up
+        assign pixel_gap_ok = 1'b1;
+    end
+endgenerate
 wire group_start = issue && (cmp_tap_reg == {TAP_W{1'b0}});
 
 // Bank addresses of columns x-1, x, x+1 (bank b holds the columns c with c%3 == b, at
@@ -746,7 +795,7 @@ conv_backend #(
     .ACC_BITS(ACC_BITS),
     .A_BITS  (A_BITS),
     .OUT_W   (OUT_W),
-    .TAPS    (TAPS),
+    .RQ_LANES(RQ_LANES_USED),
     .WGT_W   (WGT_W),
     .NPB     (NPB)
 ) u_backend (
@@ -755,6 +804,7 @@ conv_backend #(
     .param_wr     (param_wr),
     .param_data   (s_axis_wgt_tdata),
     .param_buf    (tiles_loaded[0]),
+    .param_busy   (backend_param_busy),
     .in_valid     (acc_done_reg),
     .in_tile_last (acc_tile_last_reg),
     .in_buf       (acc_buf_reg),

@@ -34,6 +34,8 @@ module conv_wgt_buffer #(
     input  wire                  s_axis_wgt_tlast,
 
     input  wire [T_W-1:0]        tiles_released,  // tiles whose outputs are complete
+    input  wire                  param_hold,      // the back end still copies the last tile's
+                                                  // bias/shift: hold a tile's first beat
     output wire [T_W-1:0]        tiles_loaded,    // tiles fully loaded
     output wire                  frame_err,       // tlast did not match the tile end
 
@@ -83,7 +85,9 @@ wire              load_buf   = loaded_reg[0];
 
 // a buffer is free once the tile two back has been released
 wire [T_W:0] free_limit = {1'b0, tiles_released} + {{(T_W-1){1'b0}}, 2'd2};
-wire         accept     = running && (loaded_reg != cfg_tiles) && ({1'b0, loaded_reg} < free_limit);
+wire         tile_start = (beat_reg == {BEAT_W{1'b0}});
+wire         accept     = running && (loaded_reg != cfg_tiles) && ({1'b0, loaded_reg} < free_limit) &&
+                          !(tile_start && param_hold);
 wire         fire       = accept && s_axis_wgt_tvalid;
 
 assign s_axis_wgt_tready = accept;

@@ -23,6 +23,8 @@ CONFIGS+=(
   "plut tiny    |-GARITH=2 -GW_BITS=4 -GPAR_IN=2 -GPAR_OUT=2 -GA_BITS=5 -GLEVEL_EXP_MAX=0 -GH_MAX=1 -GW_MAX=1 -GCIN_MAX=2 -GCOUT_MAX=2"
   "plut sym e2  |-GARITH=2 -GPLUT_SYM=1 -GW_BITS=4 -GPAR_IN=2 -GPAR_OUT=4 -GA_BITS=4 -GLEVEL_EXP_MAX=2 -GH_MAX=6 -GW_MAX=4 -GCIN_MAX=4 -GCOUT_MAX=8 -GFORMAT=1"
   "shift 8x16   |-GARITH=1 -GPAR_IN=8 -GPAR_OUT=16 -GW_BITS=4 -GEXP1_BITS=3"
+  "rq auto      |-GARITH=1 -GPAR_IN=4 -GPAR_OUT=16 -GW_BITS=4 -GEXP1_BITS=3 -GRQ_LANES=0 -GFORMAT=1"
+  "rq 2 wide    |-GARITH=0 -GPAR_IN=2 -GPAR_OUT=64 -GW_BITS=4 -GRQ_LANES=2 -GCIN_MAX=8 -GCOUT_MAX=128"
 )
 if [[ ${#CONFIGS[@]} -lt 9 ]]; then
   echo "FAIL  no cores from the registry (python -m pymodel.registry lint)"; exit 1

@@ -201,6 +201,11 @@ def run_one(yosys: str, rtl_dir: Path, tag: str, core: str, fmt: str, pset: str,
     core_params, nodsp = CORES[core]
     params = dict(PARAM_SETS[pset], **core_params, **FORMATS[fmt])
     params.update({k: v for k, v in overrides.items() if k in params})
+    # an older RTL (--baseline) may lack newer parameters (RQ_LANES, PLUT_SYM): it is built
+    # without them, as its engine behaved, and the run says which it dropped
+    declared = set(re.findall(r"^\s*parameter\s+(\w+)", (rtl_dir / f"{TOP}.v").read_text(), re.M))
+    dropped = sorted(k for k in params if k not in declared)
+    params = {k: v for k, v in params.items() if k in declared}
     run = f"{core}-{fmt}-{pset}"
     wdir = out / tag / run
     wdir.mkdir(parents=True, exist_ok=True)
@@ -223,7 +228,8 @@ def run_one(yosys: str, rtl_dir: Path, tag: str, core: str, fmt: str, pset: str,
     proc = subprocess.run([yosys, "-q", "-l", str(wdir / "yosys.log"), "-s", str(wdir / "synth.ys")],
                           capture_output=True, text=True)
     seconds = time.time() - t0
-    base = {"run": run, "rtl": tag, "core": core, "format": fmt, "params": pset, "seconds": round(seconds, 1)}
+    base = {"run": run, "rtl": tag, "core": core, "format": fmt, "params": pset, "seconds": round(seconds, 1),
+            **({"dropped_parameters": dropped} if dropped else {})}
     if proc.returncode != 0:
         return {**base, "error": (proc.stderr or proc.stdout)[-2000:]}
     flat = parse_stat((wdir / "stat.txt").read_text())

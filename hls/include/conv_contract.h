@@ -24,6 +24,8 @@ constexpr int LEVEL_EXP_MAX_MIN = 0;         // PLUT: largest level exponent the
 constexpr int LEVEL_EXP_MAX_MAX = 15;
 constexpr int PLUT_SYM_MIN = 0;              // PLUT: 1 = sign-symmetric codebook (code = {sign, magnitude index}: an 8-magnitude bank, an 8:1 select per lane)
 constexpr int PLUT_SYM_MAX = 1;
+constexpr int RQ_LANES_MIN = 0;              // RTL: back-end requantizer lanes (0 = as many as a pixel of one channel group needs; else a power of two <= PAR_OUT: PAR_OUT/RQ_LANES cycles a pixel, layers with fewer steps a pixel are throttled)
+constexpr int RQ_LANES_MAX = 256;
 constexpr int IKR_K_MIN = 1;                 // IKR: kept weights per kernel
 constexpr int IKR_K_MAX = 9;
 constexpr int IKR_P_MIN = 1;                 // IKR: patterns in the library (uint8 pattern ids)

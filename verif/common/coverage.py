@@ -59,6 +59,8 @@ def universe() -> dict[str, set[str]]:
         errors |= {"symmetric core: negative magnitude descriptor",
                    "symmetric core: mirror descriptor differs"}
     bins["errors"] = errors
+    bins["back end"] = {"pixels spaced to the back end's passes",
+                        "tile shorter than the back end's passes (param_hold)"}
     bins.update(unit_universe())
     return bins
 

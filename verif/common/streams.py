@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from pymodel import contract as K
+from pymodel import registry
 
 # the parameter block and stream facts of the contract (spec/conv_engine.hjson)
 PARAM_BITS_PER_LANE = K.PB_CHANNEL_BITS  # bias + shift per output lane
@@ -35,6 +36,7 @@ class CoreShape:
     fmt: str = "dense"  # weight format: dense / krp / ikr
     ikr_k: int = 4  # IKR: kept weights per kernel
     ikr_p: int = 8  # IKR: patterns in the library
+    rq_lanes: int = registry.engine_parameters().get("RQ_LANES", 0)  # back-end lanes (0: auto)
 
     @property
     def wgt_lanes(self) -> int:
@@ -72,8 +74,21 @@ class CoreShape:
         return (cin % self.par_in == 0 and cout % self.par_out == 0 and cin <= self.cin_max
                 and cout <= self.cout_max and h <= self.h_max and w <= self.w_max)
 
+    @property
+    def rq_passes(self) -> int:
+        """Back-end cycles a pixel (conv_backend PASSES): PAR_OUT / the requantizer lanes, where
+        RQ_LANES = 0 takes the fewest that keep one channel group's pixel rate (TAPS cycles)."""
+        lanes = self.rq_lanes
+        if lanes == 0:
+            lanes = 1
+            while lanes < self.par_out and self.par_out // lanes > self.taps:
+                lanes *= 2
+        return self.par_out // lanes
+
     def ideal_cycles(self, cin: int, cout: int, h: int, w: int) -> int:
-        return h * w * self.taps * (cin // self.par_in) * (cout // self.par_out)
+        """TAPS x Cin/PAR_IN cycles a pixel, or the back end's passes when those are more (the
+        engine then spaces pixel starts: RQ_LANES)."""
+        return h * w * max(self.taps * (cin // self.par_in), self.rq_passes) * (cout // self.par_out)
 
     def hdl_parameters(self) -> dict[str, int]:
         """The engine parameters this shape fixes (the arithmetic adds its own)."""
@@ -82,7 +97,7 @@ class CoreShape:
                   "CIN_MAX": self.cin_max, "COUT_MAX": self.cout_max}
         if self.fmt == "ikr":
             params |= {"IKR_K": self.ikr_k, "IKR_P": self.ikr_p}
-        return params
+        return params | {"RQ_LANES": self.rq_lanes}
 
 
 def act_frame(act: np.ndarray) -> list[int]:

@@ -178,7 +178,7 @@ WGT_BUFFER_CASES = ({"WGT_W": 12, "IDX_BEAT_W": 5, "TAPS": 3, "CG_MAX": 3, "NPB"
                      "KEEP_LSB": 0, "CG_W": 2, "T_W": 4})
 WGT_BUFFER_BINS = ("param beat", "index beat", "weight beat", "both buffers in use", "tiles done",
                    "relaunch mid-stream", "frame misplaced tlast", "frame missing tlast", "reads checked",
-                   "index reads checked", "params checked")
+                   "index reads checked", "params checked", "tile start held by param_hold")
 
 
 def wgt_buffer_name(p: dict) -> str:

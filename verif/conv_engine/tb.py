@@ -105,6 +105,14 @@ class Layer:
             bins += [("index", f"{core_name} KRP row {r}") for r in np.unique(vs.row_idx[:cout])]
         if fmt == "ikr":
             bins += [("index", f"{core_name} IKR pattern {p}") for p in np.unique(vs.pattern_id[:cout])]
+        # the back end's pace (RQ_LANES): pixels shorter than its passes are spaced by the
+        # sequencer, tiles shorter than them wait for the bias/shift copy (param_hold)
+        groups = self.cin // self.core.par_in
+        if self.core.rq_passes > self.core.taps * groups:
+            bins.append(("back end", "pixels spaced to the back end's passes"))
+        tile_beats = self.core.param_beats + (self.core.taps + bool(self.core.idx_bits)) * groups
+        if tile_beats < self.core.rq_passes and self.cout > self.core.par_out:
+            bins.append(("back end", "tile shorter than the back end's passes (param_hold)"))
         top = (1 << self.core.a_bits) - 1
         bins += [("activations", f"{core_name}/{fmt} act {name}")
                  for name, value in (("0", 0), ("max", top)) if (vs.act == value).any()]

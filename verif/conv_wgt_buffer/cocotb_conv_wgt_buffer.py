@@ -40,8 +40,10 @@ class Model:
     def tile_beats(self) -> int:
         return NPB + BPC * self.cg
 
-    def accept(self, running: bool, released: int) -> bool:
-        return running and self.loaded != self.tiles and self.loaded < released + 2
+    def accept(self, running: bool, released: int, hold: bool = False) -> bool:
+        """hold: the back end still copies bias/shift (param_hold), which stops a tile's first beat."""
+        return (running and self.loaded != self.tiles and self.loaded < released + 2
+                and not (hold and self.beat == 0))
 
     def kind(self) -> str:
         if self.beat < NPB:
@@ -84,7 +86,8 @@ class TB:
     async def reset(self):
         Clock(self.dut.clk, 10, unit="ns").start()
         for sig in ("launch", "running", "cfg_cg", "cfg_tiles", "s_axis_wgt_tdata", "s_axis_wgt_tvalid",
-                    "s_axis_wgt_tlast", "tiles_released", "rd_en", "rd_addr", "idx_rd_en", "idx_rd_addr"):
+                    "s_axis_wgt_tlast", "tiles_released", "param_hold", "rd_en", "rd_addr", "idx_rd_en",
+                    "idx_rd_addr"):
             getattr(self.dut, sig).value = 0
         self.dut.rst.value = 1
         await ClockCycles(self.dut.clk, 3)
@@ -141,10 +144,13 @@ class TB:
             elif valid and bad_tlast == "missing" and tlast:
                 tlast, bad_tlast = False, None
                 self.see("frame missing tlast")
-            accept = m.accept(True, released)
+            hold = rng.random() < 0.25
+            accept = m.accept(True, released, hold)
             fire = valid and accept
             if valid and not accept and m.loaded >= released + 2:
                 self.see("both buffers in use")
+            if valid and hold and m.beat == 0 and m.accept(True, released):
+                self.see("tile start held by param_hold")
             want_w = want_i = None
             if m.wmem and rng.random() < 0.5:
                 addr = rng.choice(list(m.wmem))
@@ -156,7 +162,7 @@ class TB:
             keep_w = self.pending[0] if self.pending and want_w is None else want_w  # rd_en low: held
             keep_i = self.pending[1] if self.pending and want_i is None else want_i
             self.pending = (keep_w, keep_i)
-            d.tiles_released.value = released
+            d.tiles_released.value, d.param_hold.value = released, int(hold)
             d.s_axis_wgt_tvalid.value, d.s_axis_wgt_tdata.value, d.s_axis_wgt_tlast.value = \
                 int(valid), data, int(tlast)
             beat = m.beat
@@ -169,7 +175,7 @@ class TB:
                 self.see(m.write(data, tlast) + " beat")
                 accepted += 1
             await FallingEdge(d.clk)
-        d.s_axis_wgt_tvalid.value = 0
+        d.s_axis_wgt_tvalid.value = d.param_hold.value = 0
         for _ in range(6):
             self.check_registered()
             d.rd_en.value = d.idx_rd_en.value = 0

@@ -55,6 +55,7 @@ module conv_harness #(
     parameter COUT_MAX      = 512,
     parameter MULT_PACK     = 0,             // MULT dense: two products per DSP48E1
     parameter PLUT_SYM      = 0,             // PLUT: sign-symmetric codebook
+    parameter RQ_LANES      = 0,             // back-end requantizer lanes (0: full speed at any Cin)
     parameter ACT_DEPTH     = 256*28*28,     // activation words held (>= Cin*H*W)
     parameter WCODE_DEPTH   = 512*256*9      // weight codes held (>= Cout*Cin*9)
 ) (
@@ -221,7 +222,7 @@ conv_engine #(
     .PAR_IN(PAR_IN), .PAR_OUT(PAR_OUT), .A_BITS(A_BITS), .W_BITS(W_BITS),
     .EXP1_BITS(EXP1_BITS), .EXP2_BITS(EXP2_BITS), .LEVEL_EXP_MAX(LEVEL_EXP_MAX),
     .H_MAX(H_MAX), .W_MAX(W_MAX), .CIN_MAX(CIN_MAX), .COUT_MAX(COUT_MAX), .MULT_PACK(MULT_PACK),
-    .PLUT_SYM(PLUT_SYM)
+    .PLUT_SYM(PLUT_SYM), .RQ_LANES(RQ_LANES)
 ) u_dut (
     .clk(clk), .rst(rst),
     .s_axil_awaddr(axil_awaddr), .s_axil_awprot(3'd0), .s_axil_awvalid(axil_awvalid),
