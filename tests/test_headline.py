@@ -117,6 +117,55 @@ def test_krp_needs_less_weight_memory_than_dense():
     assert headline.ramb36(72, 512) == 1 and headline.ramb36(73, 512) == 2 and headline.ramb36(8, 64) == 0
 
 
+def test_small_memories_cost_lutram_luts():
+    # at most 64 words: LUTRAM, four LUTs per 6 bits (32 words) or 3 bits (64 words), no RAMB36
+    assert headline.lutram_luts(12, 32) == 8 and headline.lutram_luts(12, 64) == 16
+    assert headline.lutram_luts(12, 65) == 0 and headline.ramb36(12, 64) == 0
+    mem = headline.layer_memories(headline.CoreShape(32, 32, 8, 4, 28, 28, 256, 512, "krp"))
+    # KRP at 32x32: 2 x 3 x 8 = 48 weight words of 4096 bits and 16 index words: both LUTRAM
+    assert mem["weight_buffer"] == 0 and mem["index_buffer"] == 0
+    assert mem["lutram_LUT"] == 4 * -(-4096 // 3) + 4 * -(-2048 // 6)
+
+
+def test_conv8_rq_lanes_keep_every_shape_unthrottled():
+    cases = [(16, 16, 9, 1), (32, 64, 9, 1), (32, 32, 3, 2), (256, 512, 3, 256), (2, 2, 4, 1)]
+    for pi, po, taps, want in cases:
+        lanes = headline.conv8_rq_lanes(pi, po, taps)
+        assert lanes == want, (pi, po, taps)
+        assert po // lanes <= taps * (256 // pi) or lanes == po
+
+
+def test_equal_time_picks_the_cheapest_pruned_shape_no_slower(tmp_path: Path):
+    runs = headline.load_runs([synth_json(tmp_path / "s.json")])
+    for r in runs:
+        r["parameters"]["RQ_LANES"] = 1  # back ends sized explicitly, as the registry builds them
+    models = headline.cost_models(runs)
+    periods = headline.clock_targets()
+    table = {dev: {} for dev in headline.DEVICES}
+    for dev, spec in headline.DEVICES.items():
+        for (core, fmt), m in models.items():
+            p = headline.fit(m, fmt, spec, 0.7, periods[spec["target"]])
+            if p:
+                table[dev][f"{core}/{fmt}"] = p
+    rows = headline.equal_time(models, table, periods, 0.7)
+    assert {r["format"] for r in rows} == {"krp"} and {r["reference"] for r in rows} >= {"16x16"}
+    for r in rows:
+        m, spec = models[(r["core"], "krp")], headline.DEVICES["xc7z035" if r["reference"] == "16x16"
+                                                              else r["reference"].split()[0]]
+        assert r["pruned"]["time_ms"] <= r["dense"]["time_ms"]
+        cheaper = [e for e in (headline.timed(m, "krp", pi, po, spec, periods[spec["target"]])
+                               for pi, po in headline.all_shapes())
+                   if e["time_ms"] <= r["dense"]["time_ms"] and e["LUT"] < r["pruned"]["LUT"]
+                   and (r["reference"] == "16x16" or not headline.overruns(e, spec, 0.7))]
+        assert not cheaper, (r["core"], r["reference"], cheaper[:1])
+        assert r["LUT_ratio"] == pytest.approx(r["pruned"]["LUT"] / r["dense"]["LUT"], abs=1e-3)
+        speed = r["dense"]["time_ms"] / r["pruned"]["time_ms"]
+        assert r["throughput_per_LUT"] == pytest.approx(speed / r["LUT_ratio"], rel=1e-2)
+    # KRP runs 3 of 9 taps: at 16x16 the cheapest no-slower shape has half the lanes (power-of-two tiling)
+    ref = next(r for r in rows if r["reference"] == "16x16" and r["core"] == "shift_pot4")
+    assert ref["pruned"]["lanes"] == 128
+
+
 @pytest.mark.parametrize("content,message", [
     (None, "not found"),
     ("{not json", "not JSON"),
