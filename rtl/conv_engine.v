@@ -674,13 +674,6 @@ conv_lane_index #(
     .err       (lane_index_err)
 );
 
-always @(posedge clk) begin
-    if (rst || start_now) begin
-        index_err_reg <= 1'b0;
-    end else if (s1_valid_reg && lane_index_err) begin
-        index_err_reg <= 1'b1;
-    end
-end
 
 // ---------------------------------------------------------------- S2: products and adder trees
 
@@ -696,6 +689,14 @@ always @(posedge clk) begin
     s2_last_reg      <= s1_last_reg;
     s2_tile_last_reg <= s1_tile_last_reg;
     s2_buf_reg       <= s1_buf_reg;
+end
+
+always @(posedge clk) begin
+    if (rst || start_now) begin
+        index_err_reg <= 1'b0;
+    end else if (s2_valid_reg && lane_index_err) begin     // err has sel's latency
+        index_err_reg <= 1'b1;
+    end
 end
 
 wire [`CONV_PB_FIXED_BITS-1:0] levels = s2_buf_reg ? params1[LEVELS_LSB +: `CONV_PB_FIXED_BITS]

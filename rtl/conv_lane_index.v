@@ -5,7 +5,8 @@
 //   KRP    the lane's kept row (2-bit row index of the channel group's index beat)
 //   IKR    pos(pattern id, tap) - tap, where pos(p, j) is the j-th kept position
 //          (ascending ky*3+kx) of library pattern p (9-bit masks in the parameter block)
-// `err` (combinational, for the step being indexed) flags a KRP row index 3, an IKR
+// `err` (registered with sel: latency 1, for the step indexed a cycle earlier; the OR over
+// every lane would otherwise add its levels to the lane mux path) flags a KRP row index 3, an IKR
 // pattern id >= IKR_P, a lane whose pattern does not keep exactly IKR_K positions, or a
 // library mask that keeps neither 0 (an unused slot) nor IKR_K positions; the offending
 // lanes use candidate 0. Latency 1 (sel), like conv_window_select.
@@ -62,12 +63,14 @@ generate
                 bad[l] = (idx[l*2 +: 2] == 2'd3);
             end
         end
+        reg [LANES-1:0] bad_reg;
         always @(posedge clk) begin
             for (l = 0; l < LANES; l = l + 1) begin
                 sel[l*SEL_W +: SEL_W] <= bad[l] ? 2'd0 : idx[l*2 +: 2];
             end
+            bad_reg <= bad;
         end
-        assign err = |bad;
+        assign err = |bad_reg;
 
     end else begin : g_ikr
         // per library pattern: offset of its tap-th kept position, and whether it is usable.
@@ -135,10 +138,14 @@ generate
                 lane_sel[l*SEL_W +: SEL_W] = tree[SEL_W-1:0];
             end
         end
+        reg [LANES-1:0]  bad_reg;
+        reg [IKR_P-1:0]  malformed_reg;
         always @(posedge clk) begin
-            sel <= lane_sel;
+            sel           <= lane_sel;
+            bad_reg       <= bad;
+            malformed_reg <= malformed;
         end
-        assign err = (|bad) || (|malformed);
+        assign err = (|bad_reg) || (|malformed_reg);
     end
 endgenerate
 

@@ -1,6 +1,6 @@
 """cocotb tests of conv_lane_index against its contract (rtl/conv_lane_index.v): per lane, KRP's
 candidate is its row index (3 is an error), IKR's is pos(p, tap) - tap with pos(p, j) the j-th
-kept position of library mask p; `err` (same cycle) flags a row 3, a pattern id >= IKR_P, a lane
+kept position of library mask p; `err` (registered with sel) flags a row 3, a pattern id >= IKR_P, a lane
 whose pattern does not keep exactly IKR_K positions, and any mask keeping neither 0 nor IKR_K;
 offending lanes use candidate 0; sel has latency 1."""
 
@@ -55,7 +55,7 @@ def expected(idx: list[int], masks: list[int], tap: int) -> tuple[list[int], boo
 @cocotb.test()
 async def test_every_index_and_error(dut):
     """Random libraries (usable, unused and malformed slots) and lane ids over every tap; each
-    step's err now and sel one cycle later against the contract."""
+    step's err and sel one cycle later against the contract."""
     Clock(dut.clk, 10, unit="ns").start()
     rng = random.Random(7)
     fmt, lanes = P["FORMAT"], P["PAR_IN"] * P["PAR_OUT"]
@@ -82,10 +82,9 @@ async def test_every_index_and_error(dut):
         tap = rng.randrange(taps)
         dut.idx.value = sum(v << (lane * idx_w) for lane, v in enumerate(idx))
         dut.tap.value = tap
-        await FallingEdge(dut.clk)  # err is combinational: read it after the inputs settle
+        await FallingEdge(dut.clk)  # the rising edge in between registered sel and err
         want_sel, want_err, what = expected(idx, masks, tap)
         assert int(dut.err.value) == want_err, f"step {step}: err {int(dut.err.value)}, expected {want_err}"
-        # the rising edge between the inputs and this falling edge registered sel (latency 1)
         got = dut.sel.value.to_unsigned()
         got_lanes = [(got >> (lane * sel_w)) & ((1 << sel_w) - 1) for lane in range(lanes)]
         assert got_lanes == want_sel, f"step {step}: sel {got_lanes}, expected {want_sel}"
