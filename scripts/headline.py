@@ -204,6 +204,7 @@ def cost_models(runs: list[dict]) -> dict[tuple[str, str], dict]:
             "w_bits": top["parameters"]["W_BITS"],
             # 0: the runs' back ends were sized by the engine (RQ_LANES = 0, before issue 22)
             "rq_lanes": top["parameters"].get("RQ_LANES", 0),
+            "par_ins": sorted({r["parameters"]["PAR_IN"] for r in rs}),
             "check": extrapolation_check(rs, blocks),
         }
     return models
@@ -349,12 +350,15 @@ def equal_time(models: dict, table: dict, periods: dict, fraction: float) -> lis
     """Each pruned core against its dense twin at equal conv8 time: the pruned shape with the
     fewest LUTs (then RAMB36) that is no slower than the dense reference, with the ratios and
     the throughput per LUT and per RAMB36. References: dense at 16x16 (the 7-series clock
-    proxy), and dense at each device budget (the pruned shape within the same budget)."""
+    proxy), and dense at each device budget (the pruned shape within the same budget). Only cores
+    whose dense and pruned runs span two PAR_IN values: the search moves PAR_IN."""
     rows = []
     for (core, fmt), m in sorted(models.items()):
         dense = models.get((core, "dense"))
         if fmt == "dense" or dense is None:
             continue
+        if min(len(m.get("par_ins", [])), len(dense.get("par_ins", []))) < 2:
+            continue  # a model synthesized at one PAR_IN only cannot place the shapes that differ in it
         refs = [("16x16", "xc7z035", timed(dense, "dense", 16, 16, DEVICES["xc7z035"],
                                           periods[DEVICES["xc7z035"]["target"]]), False)]
         refs += [(f"{dev} budget", dev, table[dev][f"{core}/dense"], True)
@@ -478,12 +482,11 @@ def claim_lines(table: dict, models: dict, power: dict | None = None,
                 f"({ek['RAMB36']} vs {ed['RAMB36']}; weight buffer {wk} vs {wd} kbit), "
                 f"3x fewer cycles{budget}" + (f"; {at_time}" if at_time else ""),
                 "verdict": verdict_krp,
-                "why": "at equal lanes a weight word is lanes x W_BITS wide, read every cycle: its block "
-                "RAMs "
-                "are bound by that read width (15 RAMB36 at 96 or 288 words at 16x16), not by the 3x fewer "
-                "bits; at equal time KRP needs a third of the lanes, but conv8's power-of-two tiling gives "
-                "it a half (1.5x faster), and a KRP lane costs more than a dense one (its row select and a "
-                "requantizer fed 3x as often)",
+                "why": "at equal lanes a weight word is lanes x W_BITS wide and read every cycle: its "
+                "block RAMs are bound by that read width (15 RAMB36 at 96 or 288 words at 16x16), not by "
+                "the 3x fewer bits; at equal time KRP needs a third of the lanes, but conv8's power-of-two "
+                "tiling gives it a half (1.5x faster), the line buffer (12 banks of PAR_IN activations) "
+                "does not shrink with PAR_OUT, and a KRP lane costs a 3:1 row select more than a dense one",
             }
         )
     kv = "xck26"
