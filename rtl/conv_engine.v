@@ -39,7 +39,7 @@ module conv_engine #(
     parameter MULT_PACK     = 0,    // MULT, dense: 1 = two products per DSP48E1 (conv_prod_mult PACK)
     parameter PLUT_SYM      = 0,    // PLUT: 1 = sign-symmetric codebook, 8-magnitude bank (conv_prod_plut SYM)
     parameter RQ_LANES      = 0     // back-end requantizer lanes: 0 = as many as one channel group's pixel
-                                    // rate needs (TAPS cycles a pixel); else a power of two <= PAR_OUT:
+                                    // rate needs (TAPS cycles a pixel), else a power of two <= PAR_OUT:
                                     // a pixel then takes PAR_OUT/RQ_LANES cycles in the back end, and a
                                     // layer with fewer steps a pixel (TAPS x Cin/PAR_IN) is throttled to it
 ) (
