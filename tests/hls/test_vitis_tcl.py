@@ -99,11 +99,14 @@ def fake_repo(tmp_path: Path) -> Path:
     return repo
 
 
-def run_mock(repo: Path, *args: str, cwd: Path | None = None, env: dict | None = None):
-    """Run repo/scripts/vitis_hls.tcl under the mock from a directory that is not the repo."""
+def run_mock(repo: Path, *args: str, cwd: Path | None = None, env: dict | None = None,
+             scratch: Path | None = None):
+    """Run repo/scripts/vitis_hls.tcl under the mock from a directory that is not the repo; the
+    mock's call log goes to `scratch` (default: beside the scratch repo; for this checkout a
+    test's tmp_path, never the checkout's parent)."""
     tclsh = need_tclsh()
-    cwd = cwd or repo.parent
-    log = repo.parent / "vitis_calls.jsonl"
+    cwd = cwd or scratch or repo.parent
+    log = (scratch or repo.parent) / "vitis_calls.jsonl"
     log.unlink(missing_ok=True)
     proc = subprocess.run([tclsh, str(MOCK), str(log), str(repo / "scripts" / "vitis_hls.tcl"), *args],
                           capture_output=True, text=True, cwd=cwd, env={**clean_env(), **(env or {})},
@@ -353,7 +356,7 @@ def test_emitted_cflags_compile_with_gxx(tmp_path: Path, kernel: str, fmt: str):
         pytest.skip("g++ not found")
     inc = ap_types_include()
     proc, calls = run_mock(REPO, "-kernel", kernel, "-format", fmt, "-steps", "csynth",
-                           "-out", str(tmp_path / "o"))
+                           "-out", str(tmp_path / "o"), scratch=tmp_path)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     for args in only(calls, "add_files"):
         source = next(a for a in args if a.endswith(".cpp"))
