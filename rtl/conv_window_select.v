@@ -59,7 +59,8 @@ generate
     end
 endgenerate
 
-// (slot0 + k) mod 4 and (bank0 + k) mod 3 as tables: an adder here would be a carry chain
+// (slot0 + k) mod 4 wraps by itself in two bits; (bank0 + k) mod 3 is a table (an add and a
+// compare would put a carry chain on the select path)
 function [1:0] rot_slot;
     input [1:0] base;
     input [1:0] k;
