@@ -114,7 +114,8 @@ function integer max2;
     end
 endfunction
 
-// smallest power of two r (dividing PAR_OUT) with PAR_OUT / r <= taps
+// smallest power of two r (dividing PAR_OUT) with PAR_OUT / r <= taps (Python twin:
+// verif/common/streams.py rq_lanes_for)
 function integer rq_lanes_for;
     input integer par_out, taps;
     integer r;
@@ -673,7 +674,6 @@ conv_lane_index #(
     .sel       (lane_sel),
     .err       (lane_index_err)
 );
-
 
 // ---------------------------------------------------------------- S2: products and adder trees
 

@@ -212,6 +212,15 @@ def test_power_claims_come_from_power_json(tmp_path: Path):
     assert claims["pot4 shift-add vs int8 multipliers: -46.7 % power"]["ours"].startswith("-22.0 % power")
     assert claims["pot4 shift-add vs int8 multipliers: -46.7 % power"]["verdict"] == "not reproduced"
     assert claims["P-LUT vs bit-shifting: > 3x power efficiency"]["ours"].startswith("0.50x")
+    # with the sign-symmetric core measured too, the claim is judged on the most frugal P-LUT core
+    runs.append({"core": "plut_ios4s", "format": "dense", "relative_power": 0.94,
+                 "relative_energy_per_conv": 0.94, "relative_raw_toggles_per_cycle": 1.3})
+    power.write_text(json.dumps({"runs": runs}))
+    proc = run("--synth", str(tmp_path / "s.json"), "--power", str(power), "--out", str(out))
+    assert proc.returncode == 0, proc.stderr
+    claims = {c["claim"]: c for c in json.loads((out / "headline.json").read_text())["claims"]}
+    assert claims["P-LUT vs bit-shifting: > 3x power efficiency"]["ours"] == \
+        "0.83x (energy per conv, SHIFT pot4 / plut_ios4s, dense)"
     lines = headline.power_lines(None)
     assert len(lines) == 1 and "make power" in lines[0]["ours"]
     power.write_text("[1, 2")

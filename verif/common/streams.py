@@ -21,6 +21,16 @@ OUT_LANE_BITS = K.OUT_LANE_BITS
 FORMATS = {name: spec[0] for name, spec in K.FORMATS.items()}  # the engine's FORMAT parameter
 
 
+def rq_lanes_for(par_out: int, steps: int) -> int:
+    """The fewest requantizer lanes (a power of two, at most PAR_OUT) whose PAR_OUT / lanes
+    passes fit in `steps` cycles a pixel (conv_engine rq_lanes_for, the RQ_LANES = 0 rule with
+    steps = TAPS)."""
+    lanes = 1
+    while lanes < par_out and par_out // lanes > steps:
+        lanes *= 2
+    return lanes
+
+
 @dataclass(frozen=True)
 class CoreShape:
     """The HDL parameters a testbench needs to lay out streams and check limits."""
@@ -78,12 +88,7 @@ class CoreShape:
     def rq_passes(self) -> int:
         """Back-end cycles a pixel (conv_backend PASSES): PAR_OUT / the requantizer lanes, where
         RQ_LANES = 0 takes the fewest that keep one channel group's pixel rate (TAPS cycles)."""
-        lanes = self.rq_lanes
-        if lanes == 0:
-            lanes = 1
-            while lanes < self.par_out and self.par_out // lanes > self.taps:
-                lanes *= 2
-        return self.par_out // lanes
+        return self.par_out // (self.rq_lanes or rq_lanes_for(self.par_out, self.taps))
 
     def ideal_cycles(self, cin: int, cout: int, h: int, w: int) -> int:
         """TAPS x Cin/PAR_IN cycles a pixel, or the back end's passes when those are more (the
