@@ -180,6 +180,12 @@ BAD_REGISTRIES = [
      "core 'plut-ios4s': PLUT_SYM is fixed by scheme 'ios4s' (pymodel.schemes), not a core parameter"),
     (lambda d: _unit(d, "plut")["parameters"].pop("PLUT_SYM"),
      "core 'plut-ios4s': scheme 'ios4s' needs PLUT_SYM, which a plut unit does not take"),
+    (lambda d: d["engine_parameters"].update(RQ_LANES=3),
+     "engine_parameters: RQ_LANES=3 is not 0 or a power of two in the contract's 0..256"),
+    (lambda d: d["engine_parameters"].update(RQ_LANES=512),
+     "engine_parameters: RQ_LANES=512 is not 0 or a power of two in the contract's 0..256"),
+    (lambda d: d["engine_parameters"].update(RQ_LANES=-1), "engine_parameters/RQ_LANES: -1 is less than"),
+    (lambda d: d["engine_parameters"].update(FIFO_DEPTH=4), "engine_parameters: Additional properties"),
 ]
 
 
